@@ -1,0 +1,2 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+from . import samplers, transforms  # noqa: F401

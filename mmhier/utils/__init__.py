@@ -1,0 +1,14 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+from .collect_env import collect_env
+from .dist_utils import setup_cpu_distributed
+from .safe_checkpoint import (load_checkpoint_safe,
+                              register_safe_checkpoint_globals)
+
+# Resume/test/load_from go through MMEngine's plain ``torch.load``: make the
+# runtime state it writes plain data and allow-list only data classes.
+register_safe_checkpoint_globals()
+
+__all__ = [
+    'collect_env', 'setup_cpu_distributed', 'load_checkpoint_safe',
+    'register_safe_checkpoint_globals'
+]
