@@ -23,8 +23,19 @@ assert digit_version(MMENGINE_MIN) <= digit_version(mmengine.__version__) < \
     f'mmengine=={mmengine.__version__} is used but incompatible. ' \
     f'Please install mmengine>={MMENGINE_MIN}, <{MMENGINE_MAX}.'
 
-from . import (datasets, engine, evaluation, models, taxonomy,  # noqa: E402
-               utils)
+# Our registries are children of mmseg's. A child looks up its parents'
+# already-registered modules only (it does not trigger the parents' lazy
+# imports), so register mmseg's components first.
+import mmseg.datasets  # noqa: E402,F401
+import mmseg.engine  # noqa: E402,F401
+import mmseg.evaluation  # noqa: E402,F401
+import mmseg.models  # noqa: E402,F401
+import mmseg.visualization  # noqa: E402,F401
 
-__all__ = ['__version__', 'version_info', 'datasets', 'engine', 'evaluation',
-           'models', 'taxonomy', 'utils']
+from . import (apis, datasets, engine, evaluation, models,  # noqa: E402
+               taxonomy, utils, visualization)
+
+__all__ = [
+    '__version__', 'version_info', 'apis', 'datasets', 'engine', 'evaluation',
+    'models', 'taxonomy', 'utils', 'visualization'
+]

@@ -32,6 +32,11 @@ def parse_args():
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        help='draw every N-th test image (mmseg\'s hook default is 50)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -60,6 +65,7 @@ def trigger_visualization_hook(cfg: Config, args) -> Config:
             "visualization=dict(type='SegVisualizationHook')")
     hook = default_hooks['visualization']
     hook['draw'] = True
+    hook['interval'] = args.show_interval
     if args.show:
         hook['show'] = True
         hook['wait_time'] = args.wait_time

@@ -1,0 +1,1 @@
+# Copyright (c) mmhier contributors. All rights reserved.
