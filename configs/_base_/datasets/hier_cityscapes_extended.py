@@ -1,0 +1,15 @@
+# Cityscapes Extended (Cityscapes traffic-sign pixels labelled with GTSDB
+# classes): evaluation only, e.g. `tools/test.py <config> <ckpt>
+# --cfg-options` with this file's test_dataloader.
+_base_ = ['./cvg_datasets.py']
+
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=_base_.cityscapes_extended_val)
+test_evaluator = dict(
+    type='MultiDatasetHierMetric',
+    taxonomy=_base_.dataset_taxonomy,
+    dataset_views=_base_.dataset_eval_views)

@@ -1,0 +1,204 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Score one model on several datasets, each in its own label space.
+
+The paper evaluates the single hierarchical model on Cityscapes (27
+classes), Vistas (65), GTSDB (inside the boxes) and Cityscapes Extended
+(sign classes) separately (Meletis & Dubbelman, IV 2018, Tables II/III).
+mmseg's ``IoUMetric`` has one label space and no per-dataset split; this
+metric splits the samples by ``metainfo['dataset_name']`` and scores each in
+one or more *views* (evaluation label spaces declared in the tree, e.g.
+``cityscapes19`` and ``cityscapes27`` for Cityscapes):
+
+* prediction: leaf index -> node -> eval class of the nearest
+  ancestor-or-self that the view evaluates (``LabelTree.node_to_dataset``);
+  a leaf outside the view's classes (e.g. ``sky`` predicted on a GTSDB sign)
+  is a miss for the labelled class and a prediction of no class;
+* ground truth: node-space code -> node -> eval class **only if that node
+  itself is a class of the view** (exact match), else ignore. A view may
+  drop classes of its dataset (``cityscapes19`` ignores ``parking``); with
+  the nearest-ancestor rule such a pixel would be scored as its ancestor's
+  class (``parking`` -> ``driveable`` = ``road``) instead of being ignored.
+
+GTSDB ground truth comes from :class:`BoxToMask` (weak codes inside boxes,
+ignore elsewhere), so GTSDB is scored inside its boxes only.
+
+Per view: ``aAcc``, ``mIoU`` and ``mPA`` (mean per-class pixel accuracy, the
+paper's metric), from mmseg's ``IoUMetric.intersect_and_union`` /
+``total_area_to_metrics``.
+"""
+from collections import OrderedDict, defaultdict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger, print_log
+from mmseg.evaluation.metrics import IoUMetric
+from prettytable import PrettyTable
+
+from mmhier.registry import METRICS
+from mmhier.taxonomy import IGNORE_INDEX, LabelTree
+
+
+def _percent(value) -> float:
+    """A ratio as a percentage rounded to 2 decimals, in float64 (mmseg's
+    areas are float32: 2/3 would print as 66.66999816894531)."""
+    return round(float(value) * 100, 2)
+
+
+@METRICS.register_module()
+class MultiDatasetHierMetric(BaseMetric):
+    """Per-dataset ``aAcc`` / ``mIoU`` / ``mPA`` of leaf predictions.
+
+    Works on a validation dataloader over a :class:`HierConcatDataset`
+    (several datasets in one pass) or over a single mmhier dataset. Returns a
+    flat dict: ``<dataset>/<metric>`` for a dataset scored in its own label
+    space, ``<dataset>/<view>/<metric>`` for another view, and ``mIoU`` /
+    ``mPA`` / ``aAcc`` = the mean over all (dataset, view) blocks (for
+    ``save_best``). Logs one table of per-class scores per block and a
+    summary table.
+
+    Args:
+        taxonomy (str | dict | LabelTree): The label tree.
+        dataset_views (dict, optional): ``{dataset_name: [view, ...]}``; a
+            view is a dataset entry of the tree (an ``eval_only`` one or the
+            dataset itself). Datasets not listed are scored in their own
+            entry. Defaults to None.
+        flat_coarse_nodes (Sequence[str]): For flat models with extra output
+            classes for internal nodes (prediction ``num_leaves + k`` is node
+            ``flat_coarse_nodes[k]``). Defaults to ().
+        fair_protocol (bool): The paper's fair protocol for such flat models
+            (see :class:`HierIoUMetric`); needs ``seg_logits`` in the
+            samples. Defaults to False.
+        collect_device (str): See ``BaseMetric``. Defaults to ``'cpu'``.
+        prefix (str, optional): See ``BaseMetric``. Defaults to None.
+    """
+
+    def __init__(self,
+                 taxonomy,
+                 dataset_views: Optional[Dict[str, Sequence[str]]] = None,
+                 flat_coarse_nodes: Sequence[str] = (),
+                 fair_protocol: bool = False,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.tree = LabelTree.build(taxonomy)
+        self.dataset_views = {
+            name: list(views)
+            for name, views in (dataset_views or {}).items()
+        }
+        for name, views in self.dataset_views.items():
+            for view in views:
+                if view not in self.tree.dataset_names:
+                    raise KeyError(
+                        f'dataset_views[{name!r}]: view {view!r} is not a '
+                        f'dataset of the tree {self.tree.source} '
+                        f'({self.tree.dataset_names})')
+        coarse = [self.tree.node_id(n) for n in flat_coarse_nodes]
+        # prediction index (leaves, then flat coarse classes) -> node
+        self.pred_to_node = torch.as_tensor(
+            list(self.tree.leaves) + coarse, dtype=torch.long)
+        self.fair = None
+        if fair_protocol:
+            # reuse the hierarchical metric's implementation of the protocol
+            from .hier_metric import HierIoUMetric
+            self.fair = HierIoUMetric(
+                self.tree, flat_coarse_nodes=flat_coarse_nodes,
+                fair_protocol=True)
+        self._tables: Dict[str, tuple] = {}
+
+    def views_of(self, dataset_name: str) -> List[str]:
+        """Label spaces ``dataset_name`` is scored in."""
+        return self.dataset_views.get(dataset_name, [dataset_name])
+
+    def view_tables(self, view: str) -> tuple:
+        """``(class names, pred LUT [num_pred], gt LUT [256])`` of a view
+        (cached); LUT entries are eval class indices or 255."""
+        if view not in self._tables:
+            tree = self.tree
+            classes = tree.dataset_eval_classes(view)
+            node_to_eval = np.asarray(tree.node_to_dataset(view), np.int64)
+            pred_lut = node_to_eval[self.pred_to_node.numpy()]
+            exact = np.full(tree.num_nodes, IGNORE_INDEX, np.int64)
+            exact[tree.dataset_eval_nodes(view)] = np.arange(len(classes))
+            code_to_node = np.asarray(tree.code_to_node, np.int64)
+            gt_lut = np.full(len(code_to_node), IGNORE_INDEX, np.int64)
+            valid = code_to_node > 0
+            gt_lut[valid] = exact[code_to_node[valid]]
+            self._tables[view] = (classes, torch.from_numpy(pred_lut),
+                                  torch.from_numpy(gt_lut))
+        return self._tables[view]
+
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            name = sample.get('dataset_name')
+            if name is None:
+                name = sample.get('metainfo', {}).get('dataset_name')
+            if name is None:
+                raise KeyError(
+                    f'{sample.get("img_path")}: no `dataset_name` in the data '
+                    "sample; add it to PackSegInputs' meta_keys")
+            if self.fair is not None:
+                pred = self.fair.fair_prediction(
+                    sample['seg_logits']['data'].cpu())
+            else:
+                pred = sample['pred_sem_seg']['data'].squeeze(0).cpu()
+            pred = pred.long()
+            if pred.numel() and int(pred.max()) >= len(self.pred_to_node):
+                raise ValueError(
+                    f'{sample.get("img_path")}: predicted class '
+                    f'{int(pred.max())}, but the tree has '
+                    f'{self.tree.num_leaves} leaves (+ '
+                    f'{len(self.pred_to_node) - self.tree.num_leaves} flat '
+                    'coarse classes)')
+            codes = sample['gt_sem_seg']['data'].squeeze(0).cpu().long()
+            per_view = OrderedDict()
+            for view in self.views_of(name):
+                classes, pred_lut, gt_lut = self.view_tables(view)
+                per_view[view] = IoUMetric.intersect_and_union(
+                    pred_lut[pred], gt_lut[codes], len(classes),
+                    IGNORE_INDEX)
+            # exactly one entry per sample: BaseMetric.evaluate(size) keeps
+            # the first `size` (= dataset length) entries
+            self.results.append((name, per_view))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger: MMLogger = MMLogger.get_current_instance()
+        totals = defaultdict(lambda: [0, 0, 0, 0])
+        for name, per_view in results:
+            for view, areas in per_view.items():
+                for k, area in enumerate(areas):
+                    totals[(name, view)][k] = totals[(name, view)][k] + area
+        metrics = OrderedDict()
+        summary = PrettyTable(['Dataset', 'Label space', 'Classes', 'aAcc',
+                               'mPA', 'mIoU'])
+        block_scores = []
+        for (name, view), areas in totals.items():
+            classes = self.view_tables(view)[0]
+            scores = IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
+            row = OrderedDict(
+                aAcc=_percent(scores['aAcc']),
+                mPA=_percent(np.nanmean(scores['Acc'])),
+                mIoU=_percent(np.nanmean(scores['IoU'])))
+            key = name if view == name else f'{name}/{view}'
+            for metric, value in row.items():
+                metrics[f'{key}/{metric}'] = value
+            block_scores.append(row)
+            table = PrettyTable()
+            table.add_column('Class', list(classes))
+            for metric in ('IoU', 'Acc'):
+                table.add_column(metric, [
+                    'nan' if np.isnan(v) else f'{v * 100:.2f}'
+                    for v in scores[metric]
+                ])
+            print_log(f'{name} in label space {view}:\n' + table.get_string(),
+                      logger)
+            summary.add_row(
+                [name, view, len(classes), row['aAcc'], row['mPA'],
+                 row['mIoU']])
+        print_log('per dataset results:\n' + summary.get_string(), logger)
+        for metric in ('aAcc', 'mPA', 'mIoU'):
+            values = [row[metric] for row in block_scores]
+            metrics[metric] = round(float(np.nanmean(values)), 2) \
+                if values else float('nan')
+        return dict(metrics)
