@@ -1,0 +1,5 @@
+# LARS + fp16 AMP with dynamic loss scaling + no decay on norms and biases:
+# "half-precision training, single-precision LARS and update" (seed 003).
+_base_ = ['./lars_nodecay.py']
+optim_wrapper = dict(type='AmpOptimWrapper', dtype='float16',
+                     loss_scale='dynamic')

@@ -1,0 +1,171 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Training throughput and inference speed of a segmentation config, with
+and without mixed precision.
+
+Runs the config's model on synthetic batches (random images and labels of
+``--shape``) so that only the model is measured (use
+``benchmark_dataloader.py`` for the input pipeline):
+
+- train: ``model.train_step`` (forward, loss, backward, optimizer step with
+  the config's optimizer) in images/s;
+- inference: ``model.test_step`` (forward + post-processing at the input
+  size) in frames/s (images/s at batch size 1 by default).
+
+Mixed precision is AMP fp16 with dynamic loss scaling (mmengine's
+``AmpOptimWrapper``) on a GPU and bf16 autocast on a CPU (``AmpOptimWrapper``
+needs a GPU; bf16 autocast is what it would run). On a GPU the absolute
+numbers are printed (paper: 17 fps at 520x706 with 108 classes on a Titan X
+Pascal); on a CPU only the ratios are meaningful.
+
+Example::
+
+    python tools/analysis/benchmark.py configs/hier/CONFIG.py
+    python tools/analysis/benchmark.py CONFIG --shape 256 352 \\
+        --train-batch 2 --iters 5 --cfg-options model.backbone.depth=18
+"""
+import argparse
+import statistics
+import time
+from contextlib import nullcontext
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmhier.registry import MODELS
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--shape', type=int, nargs=2, default=[520, 706],
+                        metavar=('H', 'W'),
+                        help='input size (default: the paper\'s 520 x 706)')
+    parser.add_argument('--train-batch', type=int, default=2)
+    parser.add_argument('--test-batch', type=int, default=1)
+    parser.add_argument('--iters', type=int, default=10,
+                        help='timed iterations per measurement (median)')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--device', default='cuda'
+                        if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    return parser.parse_args()
+
+
+def num_classes_of(model_cfg) -> int:
+    head = model_cfg.get('decode_head', {})
+    if isinstance(head, list):
+        head = head[-1]
+    if 'num_classes' not in head:
+        raise KeyError('benchmark.py: model.decode_head.num_classes is '
+                       'missing in the config; it sets the range of the '
+                       'synthetic labels')
+    return head['num_classes']
+
+
+def synthetic_batch(batch_size, shape, num_classes, seed=0):
+    """Random uint8 images and labels in the format of PackSegInputs."""
+    gen = torch.Generator().manual_seed(seed)
+    h, w = shape
+    inputs, samples = [], []
+    for _ in range(batch_size):
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=gen,
+                                    dtype=torch.uint8))
+        sample = SegDataSample(metainfo=dict(
+            img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+            scale_factor=(1., 1.), flip=False))
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, num_classes, (1, h, w), generator=gen, dtype=torch.int64))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def median_seconds(fn, iters, warmup, device):
+    times = []
+    for i in range(warmup + iters):
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        fn()
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(cfg, args, device, amp):
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).to(device)
+    optim_cfg = cfg.optim_wrapper.copy()
+    amp_ctx = nullcontext()
+    if amp and device.type == 'cuda':
+        optim_cfg.update(type='AmpOptimWrapper', dtype='float16',
+                         loss_scale='dynamic')
+    else:
+        optim_cfg['type'] = 'OptimWrapper'
+        if amp:
+            amp_ctx = torch.autocast('cpu', dtype=torch.bfloat16)
+    optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    n_cls = num_classes_of(cfg.model)
+    train_data = synthetic_batch(args.train_batch, args.shape, n_cls)
+    test_data = synthetic_batch(args.test_batch, args.shape, n_cls, seed=1)
+
+    def train_step():
+        with amp_ctx:
+            model.train_step(train_data, optim_wrapper)
+
+    def test_step():
+        with torch.no_grad(), amp_ctx if amp else nullcontext():
+            if amp and device.type == 'cuda':
+                with torch.autocast('cuda', dtype=torch.float16):
+                    model.test_step(test_data)
+            else:
+                model.test_step(test_data)
+
+    model.train()
+    train_s = median_seconds(train_step, args.iters, args.warmup, device)
+    model.eval()
+    test_s = median_seconds(test_step, args.iters, args.warmup, device)
+    return args.train_batch / train_s, args.test_batch / test_s
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmhier'))
+    cfg.model.pop('pretrained', None)
+    if cfg.model.get('backbone', {}).get('init_cfg') is not None:
+        cfg.model.backbone.init_cfg = None  # no downloads for a benchmark
+    preprocessor = cfg.model.get('data_preprocessor')
+    if preprocessor is not None and preprocessor.get('size') is None \
+            and preprocessor.get('size_divisor') is None:
+        preprocessor['size'] = tuple(args.shape)  # training pads to a crop
+    device = torch.device(args.device)
+    amp_name = 'AMP fp16' if device.type == 'cuda' else 'AMP bf16'
+    rows = [('fp32', ) + measure(cfg, args, device, amp=False),
+            (amp_name, ) + measure(cfg, args, device, amp=True)]
+
+    gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' \
+        else f'cpu, {torch.get_num_threads()} threads'
+    print(f'config: {args.config}\ndevice: {gpu}; input {args.shape[0]}x'
+          f'{args.shape[1]}; train batch {args.train_batch}, test batch '
+          f'{args.test_batch}; median of {args.iters} iterations')
+    print(f'| precision | train images/s | inference fps | train vs fp32 '
+          f'| inference vs fp32 |\n|---|---|---|---|---|')
+    for name, train_ips, fps in rows:
+        print(f'| {name} | {train_ips:.3f} | {fps:.3f} | '
+              f'{train_ips / rows[0][1]:.2f}x | {fps / rows[0][2]:.2f}x |')
+    if device.type == 'cpu':
+        print('(CPU: absolute numbers are not comparable with GPU ones; '
+              'read the ratios.)')
+
+
+if __name__ == '__main__':
+    main()
