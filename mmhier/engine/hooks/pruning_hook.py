@@ -1,0 +1,388 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Structural (channel) pruning inside an MMEngine training run."""
+import copy
+import hashlib
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.dist import (all_gather_object, broadcast_object_list,
+                           get_rank, get_world_size)
+from mmengine.hooks import EMAHook, Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.optim.scheduler import _ParamScheduler
+
+from mmhier.pruning.history import (HISTORY_META_KEY, PruningHistory,
+                                    get_submodule, history_from_checkpoint)
+from mmhier.pruning.planner import (PruningPlanner,
+                                    example_inputs_from_batch, step_ratio)
+from mmhier.pruning.report import count_params_flops, summary_line
+from mmhier.registry import HOOKS
+
+SOURCE = 'PruningHook'
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+def _optim_wrappers(optim_wrapper) -> dict:
+    if isinstance(optim_wrapper, OptimWrapperDict):
+        return dict(optim_wrapper.items())
+    return {'': optim_wrapper}
+
+
+def _copy_hyper_params(old, new) -> None:
+    """Carry the current lr / momentum / ... (not the state) over."""
+    old_w, new_w = _optim_wrappers(old), _optim_wrappers(new)
+    for name, old_opt in old_w.items():
+        og, ng = old_opt.optimizer.param_groups, \
+            new_w[name].optimizer.param_groups
+        if len(og) != len(ng) or any(
+                len(a['params']) != len(b['params']) for a, b in zip(og, ng)):
+            raise RuntimeError(
+                f'optimizer {name or "optim_wrapper"}: the rebuilt optimizer '
+                'groups the parameters differently from the old one '
+                f'({[len(g["params"]) for g in og]} vs '
+                f'{[len(g["params"]) for g in ng]} params per group)')
+        for a, b in zip(og, ng):
+            b.update({k: v for k, v in a.items() if k != 'params'})
+    if hasattr(old, 'loss_scaler') and hasattr(new, 'loss_scaler'):
+        new.loss_scaler.load_state_dict(old.loss_scaler.state_dict())
+
+
+def _schedulers_built(schedulers) -> bool:
+    """True for built schedulers (list, or dict of lists), False for
+    configs / None."""
+    if isinstance(schedulers, dict) and 'type' not in schedulers:
+        groups = list(schedulers.values())
+    else:
+        groups = [schedulers]
+    return bool(groups) and all(
+        isinstance(g, list) and g and isinstance(g[0], _ParamScheduler)
+        for g in groups)
+
+
+def rebuild_optimization(runner, in_training: bool) -> None:
+    """Rebuild the optimizer (and its schedulers) over the pruned params.
+
+    The old optimizer holds the *old* Parameter objects and their momentum
+    / Adam moments in the unpruned shapes (the YOLOR pitfall of carrying the
+    unpruned optimizer state into the pruned model). A new optim wrapper is
+    built from ``cfg.optim_wrapper`` (so ``paramwise_cfg`` sees the pruned
+    model), with empty state, the old groups' current hyper-parameters, and
+    param schedulers rebuilt on it with the old schedulers' state.
+
+    Args:
+        runner (Runner): The runner.
+        in_training (bool): Re-initialise the gradient-accumulation counters
+            (the runner does it itself after ``load_or_resume``).
+    """
+    old = runner.optim_wrapper
+    if not isinstance(old, OptimWrapper):
+        return  # not built yet: it will be built from the pruned model
+    new = runner.build_optim_wrapper(copy.deepcopy(runner.cfg.optim_wrapper))
+    runner.optim_wrapper = new
+    old_schedulers = runner.param_schedulers
+    if _schedulers_built(old_schedulers):
+        runner.param_schedulers = runner.build_param_scheduler(
+            copy.deepcopy(runner.cfg.param_scheduler))
+        olds = old_schedulers if isinstance(old_schedulers, dict) else {
+            '': old_schedulers}
+        news = runner.param_schedulers if isinstance(
+            runner.param_schedulers, dict) else {'': runner.param_schedulers}
+        for key, schedulers in olds.items():
+            for o, n in zip(schedulers, news[key]):
+                n.load_state_dict(o.state_dict())
+    _copy_hyper_params(old, new)
+    if in_training:
+        new.initialize_count_status(runner.model, runner.iter,
+                                    runner.max_iters)
+
+
+@HOOKS.register_module()
+class PruningHook(Hook):
+    """Prune channels with Torch-Pruning, once or iteratively, and keep the
+    run consistent: optimizer, schedulers, EMA copies, DDP, checkpoints.
+
+    **When.** Step ``j`` (0-based) of ``iterative_steps`` is due at
+    iteration (or epoch, ``by_epoch=True``) ``j * interval``; due steps run in
+    ``before_train`` (after ``load_from`` / ``--resume``) and after each
+    train iteration / epoch. Step ``k`` reaches ``ratio * k / K`` of the
+    original channels of the selected layers (see
+    :func:`mmhier.pruning.planner.step_ratio`).
+
+    **What.** ``module`` (default the whole model) is traced and pruned;
+    the same ops are replayed on ``replicate_to`` (modules of identical
+    structure, e.g. MMT's other peer and the mean nets: ``module='model1',
+    replicate_to=['model2', 'mean1', 'mean2']``) and on the averaged model
+    of MMEngine's ``EMAHook``. Layer selection and importance are those of
+    :class:`mmhier.pruning.planner.PruningPlanner`.
+
+    **After pruning** the optimizer is rebuilt from ``cfg.optim_wrapper``
+    (no stale state), the schedulers are rebuilt on it with their state, and
+    a DDP-wrapped model is re-wrapped. Under DDP rank 0 computes the
+    importance and the plan and broadcasts it as plain data
+    (``broadcast_object_list``); every rank applies the same ops.
+
+    **Checkpoints.** ``before_save_checkpoint`` writes the history to
+    ``checkpoint['meta']['pruning_history']`` (plain data, loads with
+    ``torch.load(weights_only=True)``); ``after_load_checkpoint``, which
+    MMEngine calls *before* the weights are copied into the model, replays
+    it on the freshly built model. Keep the hook in ``custom_hooks`` of the
+    config used by ``tools/test.py`` and ``--resume`` (``ratio=None`` gives a
+    replay-only hook).
+
+    **Reporting.** Params and FLOPs of ``module`` before / after each step
+    go to the log and to the message hub as ``prune/params``,
+    ``prune/flops``, ``prune/params_before``, ``prune/flops_before``.
+
+    Args:
+        ratio (float, optional): Target fraction of the selected channels to
+            remove, in (0, 1). None: only replay histories from checkpoints.
+        layers, layer_types, first_n, ignored_layers, importance,
+            global_pruning, round_to, strict_trace, pruner_kwargs: See
+            :class:`mmhier.pruning.planner.PruningPlanner`.
+        iterative_steps (int): Number of pruning steps. Defaults to 1.
+        interval (int): Iterations (epochs) between steps. Defaults to 1.
+        by_epoch (bool): Count ``interval`` in epochs. Defaults to False.
+        module (str): Sub-module to prune. Defaults to ``''`` (all).
+        replicate_to (Sequence[str]): Sub-modules that receive the same ops.
+        input_shape (Sequence[int], optional): ``(C, H, W)`` of a random
+            tracing input. By default a real batch of the train dataloader
+            is passed through the model's data preprocessor.
+    """
+
+    priority = 'VERY_HIGH'  # replay before EMAHook loads its averaged model
+
+    def __init__(self,
+                 ratio: Optional[float] = 0.5,
+                 layers: Union[str, Sequence[str], None] = None,
+                 layer_types: Sequence = ('Conv2d', 'Linear'),
+                 first_n: Optional[int] = None,
+                 ignored_layers: Union[str, Sequence[str], None] = None,
+                 importance: str = 'magnitude',
+                 global_pruning: bool = False,
+                 round_to: Optional[int] = None,
+                 iterative_steps: int = 1,
+                 interval: int = 1,
+                 by_epoch: bool = False,
+                 module: str = '',
+                 replicate_to: Sequence[str] = (),
+                 input_shape: Optional[Sequence[int]] = None,
+                 strict_trace: bool = True,
+                 pruner_kwargs: Optional[dict] = None):
+        if ratio is not None and not (isinstance(ratio, (int, float))
+                                      and 0.0 < ratio < 1.0):
+            raise ValueError(f'PruningHook: ratio must be in (0, 1) (or None '
+                             f'for replay only), got {ratio!r}')
+        if not isinstance(iterative_steps, int) or iterative_steps < 1:
+            raise ValueError('PruningHook: iterative_steps must be a '
+                             f'positive int, got {iterative_steps!r}')
+        if not isinstance(interval, int) or interval < 1:
+            raise ValueError('PruningHook: interval must be a positive int, '
+                             f'got {interval!r}')
+        if isinstance(replicate_to, str):
+            replicate_to = [replicate_to]
+        if module in replicate_to:
+            raise ValueError(f'PruningHook: module {module!r} is also in '
+                             'replicate_to')
+        self.ratio = None if ratio is None else float(ratio)
+        self.planner = PruningPlanner(
+            layers=layers,
+            layer_types=layer_types,
+            first_n=first_n,
+            ignored_layers=ignored_layers,
+            importance=importance,
+            global_pruning=global_pruning,
+            round_to=round_to,
+            strict_trace=strict_trace,
+            pruner_kwargs=pruner_kwargs)
+        self.iterative_steps = iterative_steps
+        self.interval = interval
+        self.by_epoch = by_epoch
+        self.module = module
+        self.replicate_to = list(replicate_to)
+        self.input_shape = input_shape
+        self.history = PruningHistory()
+
+    # ------------------------------------------------------------ schedule
+    def _steps_done(self) -> int:
+        return self.history.num_steps(SOURCE)
+
+    def _maybe_prune(self, runner, progress: int, data_batch=None) -> None:
+        if self.ratio is None:
+            return
+        while self._steps_done() < self.iterative_steps and \
+                self._steps_done() * self.interval <= progress:
+            self.prune_step(runner, data_batch)
+
+    def before_train(self, runner) -> None:
+        model = _unwrap(runner.model)
+        for name in [self.module] + self.replicate_to:
+            get_submodule(model, name)  # fail early with the available names
+        self._maybe_prune(runner, runner.epoch if self.by_epoch else
+                          runner.iter)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if not self.by_epoch:
+            self._maybe_prune(runner, runner.iter + 1, data_batch)
+
+    def after_train_epoch(self, runner) -> None:
+        if self.by_epoch:
+            self._maybe_prune(runner, runner.epoch + 1)
+
+    # ------------------------------------------------------------ pruning
+    def _first_batch(self, runner):
+        """A real batch built from the train dataset.
+
+        Not ``next(iter(train_dataloader))``: a second iterator shares the
+        sampler's generator (``InfiniteSampler``) or the persistent workers
+        with the train loop's iterator and would end or reset it.
+        """
+        loader = runner.train_dataloader
+        dataset = loader.dataset
+        size = min(len(dataset), loader.batch_size or 1)
+        return loader.collate_fn([dataset[i] for i in range(size)])
+
+    def _taylor_gradients(self, runner, model: nn.Module, data_batch) -> None:
+        """Gradients of the training loss on one real batch in ``.grad``.
+
+        Computed in eval mode: BN uses its running statistics, so the batch
+        does not change them and SyncBN (rank 0 alone) does not communicate.
+        """
+        training = model.training
+        model.eval()
+        model.zero_grad(set_to_none=True)
+        try:
+            with torch.enable_grad():
+                data = model.data_preprocessor(data_batch, True)
+                losses = model(**data, mode='loss')
+                loss, _ = model.parse_losses(losses)
+                loss.backward()
+        finally:
+            model.train(training)
+
+    def _decide(self, runner, data_batch) -> dict:
+        """Rank 0: choose and apply the ops of the next step."""
+        model = _unwrap(runner.model)
+        target = get_submodule(model, self.module)
+        if data_batch is None and (self.input_shape is None
+                                   or self.planner.importance == 'taylor'):
+            data_batch = self._first_batch(runner)
+        preprocess_owner = target if hasattr(target, 'data_preprocessor') \
+            else model
+        inputs = example_inputs_from_batch(preprocess_owner, data_batch,
+                                           self.input_shape)
+        before = count_params_flops(target, inputs)
+        if self.planner.importance == 'taylor':
+            self._taylor_gradients(runner, model, data_batch)
+        step = self._steps_done() + 1
+        ops = self.planner.step(
+            target, inputs, step_ratio(self.ratio, step,
+                                       self.iterative_steps))
+        after = count_params_flops(target, inputs)
+        record = dict(
+            source=SOURCE,
+            module=self.module,
+            targets=[self.module] + self.replicate_to,
+            ratio=self.ratio * step / self.iterative_steps,
+            step=step,
+            num_steps=self.iterative_steps,
+            ops=ops)
+        return dict(record=record, before=before, after=after)
+
+    def prune_step(self, runner, data_batch=None) -> None:
+        """Run one pruning step on every rank and rebuild the runtime."""
+        distributed = get_world_size() > 1
+        plan = [self._decide(runner, data_batch)] if get_rank() == 0 \
+            else [None]
+        if distributed:
+            broadcast_object_list(plan, src=0)
+        plan = plan[0]
+        record = plan['record']
+        start = len(self.history)
+        self.history.append(record)
+        model = _unwrap(runner.model)
+        if get_rank() == 0:  # `module` is pruned already: replay the rest
+            if self.replicate_to:
+                PruningHistory([dict(record, targets=self.replicate_to)
+                                ]).replay(model)
+        else:
+            self.history.replay(model, start)
+        model.zero_grad(set_to_none=True)
+        if distributed:
+            self._check_ranks_agree(model)
+        self._replay_on_ema(runner, start)
+        self._rebuild(runner, in_training=True)
+        before, after = plan['before'], plan['after']
+        runner.logger.info(
+            f'PruningHook step {record["step"]}/{record["num_steps"]} on '
+            f'{self.module or "the model"} (ratio {record["ratio"]:.3f}, '
+            f'{len(record["ops"])} layer ops, replicated to '
+            f'{self.replicate_to}): {summary_line(before, after)}')
+        hub = runner.message_hub
+        hub.update_scalar('prune/params_before', before['params'])
+        hub.update_scalar('prune/flops_before', before['flops'])
+        hub.update_scalar('prune/params', after['params'])
+        hub.update_scalar('prune/flops', after['flops'])
+
+    # ------------------------------------------------------------ runtime
+    @staticmethod
+    def _check_ranks_agree(model: nn.Module) -> None:
+        """Raise if the ranks' pruned shapes differ (before DDP would fail
+        with an opaque error or hang)."""
+        shapes = [(n, tuple(t.shape)) for n, t in model.state_dict().items()]
+        signature = hashlib.sha1(repr(shapes).encode()).hexdigest()
+        signatures = all_gather_object(signature)
+        if len(set(signatures)) != 1:
+            raise RuntimeError('PruningHook: ranks disagree on the pruned '
+                               f'shapes (signatures {signatures})')
+
+    def _replay_on_ema(self, runner, start: int) -> None:
+        """Apply records ``start:`` to MMEngine EMAHook averaged copies."""
+        for hook in runner.hooks:
+            ema_model = getattr(hook, 'ema_model', None)
+            if not isinstance(hook, EMAHook) or ema_model is None:
+                continue
+            self.history.replay(ema_model.module, start)
+            if ema_model.update_buffers:
+                ema_model.avg_parameters = ema_model.module.state_dict()
+            else:
+                ema_model.avg_parameters = dict(
+                    ema_model.module.named_parameters())
+
+    def _rebuild(self, runner, in_training: bool) -> None:
+        model = _unwrap(runner.model)
+        rebuild_optimization(runner, in_training)
+        if is_model_wrapper(runner.model):
+            # DDP registered the old parameters and their buckets.
+            runner.model = runner.wrap_model(
+                copy.deepcopy(runner.cfg.get('model_wrapper_cfg')), model)
+
+    # ------------------------------------------------------------ checkpoint
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if len(self.history):
+            checkpoint.setdefault('meta', {})[HISTORY_META_KEY] = \
+                self.history.to_meta()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        loaded = history_from_checkpoint(checkpoint)
+        if loaded is None:
+            return
+        applied = self.history.records
+        if loaded.records[:len(applied)] != applied:
+            raise RuntimeError(
+                'the model was already pruned in this run with a history '
+                'that is not a prefix of the checkpoint\'s pruning history; '
+                'cannot load this checkpoint into it')
+        start = len(applied)
+        loaded.replay(_unwrap(runner.model), start)
+        self.history = loaded
+        self._replay_on_ema(runner, start)
+        self._rebuild(runner, in_training=False)
+        runner.logger.info(
+            f'PruningHook: replayed {len(loaded) - start} pruning records '
+            'from the checkpoint before loading its weights')
