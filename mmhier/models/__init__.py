@@ -1,2 +1,2 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-from . import heads, losses, reid, uda  # noqa: F401
+from . import data_preprocessors, heads, losses, reid, uda  # noqa: F401

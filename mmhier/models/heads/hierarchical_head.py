@@ -1,0 +1,498 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Hierarchical decode head: a tree of softmax classifiers over one shared
+feature map (Meletis & Dubbelman, "Training of Convolutional Networks on
+Multiple Heterogeneous Datasets for Street Scene Semantic Segmentation",
+IEEE IV 2018, Sec. III-B/C and IV).
+
+Output contract
+---------------
+``forward`` returns **leaf log-probabilities** ``[B, num_leaves, H, W]``::
+
+    log p(leaf) = sum_{(j, s) on the path of leaf} log softmax_j(z_j)_s
+                = (path_matrix @ concat_j log_softmax(z_j))[leaf]
+
+so ``num_classes == out_channels == num_leaves`` and mmseg's
+``EncoderDecoder`` (whole/slide inference), ``SegTTAModel`` (it averages
+``softmax(seg_logits)``, which here are exactly the leaf probabilities) and
+``MMSegInferencer`` work unchanged: their ``argmax`` is the *soft* decision
+rule (the leaf with the largest product of path probabilities).
+
+With ``decision='greedy'``, ``predict`` returns a one-hot map of the paper's
+top-down rule (Sec. III-C: the root decides every pixel, each child classifier
+decides only the pixels its parent assigned to it, the final label is the
+deepest decision), so the same ``argmax`` yields the greedy leaf; slide/TTA
+averaging then becomes a per-leaf vote.
+
+Training uses the raw per-classifier logits (:meth:`forward_classifiers`),
+not the leaf log-probabilities: :meth:`loss` calls it directly and passes the
+list of per-classifier logits to
+:class:`~mmhier.models.losses.HierarchicalLoss`. No
+state is kept between calls, so the head is safe under DDP and ``no_grad``.
+"""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
+from mmengine.structures import PixelData
+from mmseg.models.backbones.resnet import Bottleneck
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.losses import accuracy
+from mmseg.models.utils import resize
+from mmseg.utils import ConfigType, SampleList
+from torch import Tensor
+
+from mmhier.registry import MODELS
+from mmhier.taxonomy import LabelTree
+from .hybrid_upsample import HybridUpsample
+
+
+def segment_log_softmax(cls_logits: Union[Tensor, Sequence[Tensor]],
+                        sizes: Sequence[int]) -> Tensor:
+    """``log_softmax`` applied separately to each classifier's logits.
+
+    Args:
+        cls_logits (Tensor | Sequence[Tensor]): ``[B, sum(sizes), ...]``
+            concatenated logits, or one ``[B, K_j, ...]`` tensor per
+            classifier.
+        sizes (Sequence[int]): Number of classes of each classifier, in
+            concatenation order.
+
+    Returns:
+        Tensor: ``[B, sum(sizes), ...]``, each slice normalised on its own.
+    """
+    if isinstance(cls_logits, Tensor):
+        cls_logits = cls_logits.split(list(sizes), dim=1)
+    return torch.cat([F.log_softmax(chunk, dim=1) for chunk in cls_logits],
+                     dim=1)
+
+
+def leaf_log_probs(slot_log_probs: Tensor, leaf_path_index: Tensor) -> Tensor:
+    """Leaf log-probabilities from per-slot log-probabilities.
+
+    Equivalent to ``einsum('ls,bs...->bl...', path_matrix, slot_log_probs)``
+    but a gather of the (at most depth) slots on each path, which is exact and
+    cheaper than a dense ``num_leaves x total_slots`` product.
+
+    Args:
+        slot_log_probs (Tensor): ``[B, S, ...]`` segment-wise log-softmax.
+        leaf_path_index (Tensor): ``[L, D]`` long, the global slot indices on
+            each leaf's path, padded with ``S`` (which reads a zero).
+
+    Returns:
+        Tensor: ``[B, L, ...]``.
+    """
+    padded = torch.cat([slot_log_probs,
+                        slot_log_probs.new_zeros(
+                            (slot_log_probs.shape[0], 1) +
+                            slot_log_probs.shape[2:])], dim=1)
+    num_leaves, depth = leaf_path_index.shape
+    gathered = padded.index_select(1, leaf_path_index.reshape(-1))
+    return gathered.unflatten(1, (num_leaves, depth)).sum(dim=2)
+
+
+def greedy_decision(leaf_logp: Tensor, path_matrix: Tensor,
+                    slot_table: Tensor, slot_child_node: Tensor,
+                    node_classifier_index: Tensor,
+                    max_depth: int) -> Tuple[Tensor, Tensor]:
+    """The paper's top-down decision rule, vectorised over pixels.
+
+    The conditional probability of child ``c`` at classifier ``j`` equals
+    ``P(c) / P(j)`` where ``P(n)`` is the sum of the probabilities of the
+    leaves under ``n``; siblings share the denominator, so each classifier's
+    argmax is the argmax of the children's marginals. This lets the rule run
+    on leaf log-probabilities (after resize, slide or TTA), walking at most
+    ``max_depth`` levels with gathers.
+
+    Args:
+        leaf_logp (Tensor): ``[B, L, H, W]`` leaf log-probabilities.
+        path_matrix (Tensor): ``[L, S]`` 0/1 float.
+        slot_table (Tensor): ``[J, K]`` global slot indices of each
+            classifier, padded with ``S``.
+        slot_child_node (Tensor): ``[S]`` node id of each slot's child.
+        node_classifier_index (Tensor): ``[N]`` classifier index of an
+            internal node, -1 for a leaf.
+        max_depth (int): Number of classifier levels.
+
+    Returns:
+        tuple[Tensor, Tensor]: node decided at each level ``[B, D, H, W]``
+        (-1 below the leaf) and the decided leaf's node id ``[B, H, W]``.
+    """
+    # Marginals of every slot's child, scaled by the per-pixel max leaf
+    # probability (>= 1 in total, so the decided path never underflows).
+    probs = (leaf_logp - leaf_logp.amax(dim=1, keepdim=True)).exp()
+    slot_marg = torch.einsum('ls,blhw->bshw', path_matrix, probs)
+    # padded slot reads -1: never the argmax
+    slot_marg = torch.cat([slot_marg, slot_marg.new_full(
+        (slot_marg.shape[0], 1) + slot_marg.shape[2:], -1.)], dim=1)
+    b, _, h, w = leaf_logp.shape
+    cls = leaf_logp.new_zeros((b, h, w), dtype=torch.long)  # root classifier
+    node = torch.zeros_like(cls)
+    active = torch.ones_like(cls, dtype=torch.bool)
+    levels = []
+    for _ in range(max_depth):
+        cand = slot_table[cls].permute(0, 3, 1, 2)  # [B, K, H, W]
+        best = slot_marg.gather(1, cand).argmax(dim=1, keepdim=True)
+        slot = cand.gather(1, best).squeeze(1)
+        child = slot_child_node[slot]
+        node = torch.where(active, child, node)
+        levels.append(torch.where(active, child, torch.full_like(child, -1)))
+        nxt = node_classifier_index[child]
+        active = active & (nxt >= 0)
+        cls = torch.where(active, nxt, cls)
+    return torch.stack(levels, dim=1), node
+
+
+@MODELS.register_module()
+class HierarchicalDecodeHead(BaseDecodeHead):
+    """Decode head with one softmax classifier per internal taxonomy node.
+
+    Architecture (paper Sec. IV): ``in_channels -> 1x1 conv + BN + ReLU ->
+    channels`` (shared), then for every classifier ``j`` (internal node, BFS
+    order of the tree): adaptation sub-network (``num_blocks`` ResNet
+    bottlenecks), dropout, 1x1 classifier conv to ``#children(j)`` logits and
+    the learnable x2 stage of hybrid upsampling (:class:`HybridUpsample`); the
+    bilinear stage is the usual resize of the head output. The base class's
+    ``conv_seg`` is deleted: DDP must not see unused parameters.
+
+    Args:
+        taxonomy (str | dict | LabelTree): Tree file path, config dict or
+            tree, passed to ``LabelTree.build``.
+        in_channels (int): Channels of the backbone feature.
+        channels (int): Shared feature channels. Defaults to 256.
+        num_classes (int, optional): Must equal the number of leaves; derived
+            from the tree when None.
+        adapt_cfg (dict): Default adaptation block of every classifier:
+            ``num_blocks`` (0 = classifier on the shared feature), ``planes``
+            (bottleneck width; output channels ``4 * planes``), ``dilation``.
+            Defaults to ``dict(num_blocks=1, planes=channels // 4,
+            dilation=1)``.
+        adapt_overrides (dict[str, dict], optional): Per classifier (internal
+            node name) updates of ``adapt_cfg``.
+        upsample_kernel (int): Kernel of the learnable x2 upsampling.
+            Defaults to 4 (the authors' code).
+        decision (str): ``'soft'`` (argmax of leaf log-probability) or
+            ``'greedy'`` (paper's top-down rule). Defaults to ``'soft'``.
+        **kwargs: :class:`BaseDecodeHead` arguments (``loss_decode`` defaults
+            to ``HierarchicalLoss``; losses in it are bound to this tree).
+    """
+
+    def __init__(self,
+                 taxonomy,
+                 in_channels: int,
+                 channels: int = 256,
+                 num_classes: Optional[int] = None,
+                 adapt_cfg: Optional[dict] = None,
+                 adapt_overrides: Optional[Dict[str, dict]] = None,
+                 upsample_kernel: int = 4,
+                 decision: str = 'soft',
+                 loss_decode: Union[dict, Sequence[dict]] = dict(
+                     type='HierarchicalLoss'),
+                 init_cfg=dict(
+                     type='Normal', std=0.01,
+                     override=dict(name='classifiers')),
+                 **kwargs) -> None:
+        tree = LabelTree.build(taxonomy)
+        if num_classes is None:
+            num_classes = tree.num_leaves
+        if num_classes != tree.num_leaves:
+            raise ValueError(
+                f'HierarchicalDecodeHead: num_classes={num_classes} but the '
+                f'taxonomy has {tree.num_leaves} leaves; set num_classes to '
+                f'{tree.num_leaves} (or leave it None).')
+        if decision not in ('soft', 'greedy'):
+            raise ValueError(f"decision must be 'soft' or 'greedy', got "
+                             f'{decision!r}')
+        if kwargs.get('sampler') is not None:
+            raise ValueError('HierarchicalDecodeHead does not support a '
+                             'pixel sampler (sampler must be None)')
+        # Losses are built from mmhier's registry (a child of mmseg's), which
+        # mmseg's ``build_loss`` cannot see outside a runner's default scope.
+        super().__init__(
+            in_channels,
+            channels,
+            num_classes=num_classes,
+            loss_decode=[],
+            init_cfg=init_cfg,
+            **kwargs)
+        if isinstance(loss_decode, dict):
+            self.loss_decode = MODELS.build(loss_decode)
+        elif isinstance(loss_decode, (list, tuple)):
+            self.loss_decode = nn.ModuleList(
+                [MODELS.build(cfg) for cfg in loss_decode])
+        else:
+            raise TypeError('loss_decode must be a dict or a sequence of '
+                            f'dicts, got {type(loss_decode)}')
+        # BaseDecodeHead always builds conv_seg; the classifiers replace it.
+        del self.conv_seg
+        self.tree = tree
+        self.decision = decision
+        self.classifier_sizes = list(tree.classifier_sizes)
+        self._bind_losses()
+
+        self.shared = ConvModule(
+            self.in_channels,
+            channels,
+            1,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
+        block_cfgs = self._adapt_cfgs(adapt_cfg, adapt_overrides)
+        self.adapters = nn.ModuleList()
+        self.classifiers = nn.ModuleList()
+        self.upsamplers = nn.ModuleList()
+        for size, cfg in zip(self.classifier_sizes, block_cfgs):
+            adapter, out_ch = self._build_adapter(**cfg)
+            self.adapters.append(adapter)
+            self.classifiers.append(nn.Conv2d(out_ch, size, kernel_size=1))
+            self.upsamplers.append(HybridUpsample(size, upsample_kernel))
+        self._register_tables()
+
+    # ------------------------------------------------------------ building
+    def _adapt_cfgs(self, adapt_cfg, adapt_overrides) -> List[dict]:
+        base = dict(num_blocks=1, planes=self.channels // 4, dilation=1)
+        base.update(adapt_cfg or {})
+        names = list(self.tree.classifier_names)
+        overrides = adapt_overrides or {}
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise KeyError(f'adapt_overrides names {unknown} which are not '
+                           f'classifiers (internal nodes) of the taxonomy; '
+                           f'classifiers: {names}')
+        cfgs = []
+        for name in names:
+            cfg = copy.deepcopy(base)
+            cfg.update(overrides.get(name, {}))
+            extra = set(cfg) - {'num_blocks', 'planes', 'dilation'}
+            if extra:
+                raise KeyError(f'adapt cfg of classifier {name!r} has '
+                               f'unknown keys {sorted(extra)}')
+            cfgs.append(cfg)
+        return cfgs
+
+    def _build_adapter(self, num_blocks: int, planes: int,
+                       dilation: int) -> Tuple[nn.Module, int]:
+        if num_blocks == 0:
+            return nn.Identity(), self.channels
+        norm_cfg = self.norm_cfg or dict(type='BN')
+        out_ch = planes * Bottleneck.expansion
+        blocks = []
+        inplanes = self.channels
+        for _ in range(num_blocks):
+            downsample = None
+            if inplanes != out_ch:
+                downsample = nn.Sequential(
+                    build_conv_layer(
+                        self.conv_cfg, inplanes, out_ch, 1, bias=False),
+                    build_norm_layer(norm_cfg, out_ch)[1])
+            blocks.append(
+                Bottleneck(
+                    inplanes,
+                    planes,
+                    dilation=dilation,
+                    downsample=downsample,
+                    conv_cfg=self.conv_cfg,
+                    norm_cfg=norm_cfg))
+            inplanes = out_ch
+        return nn.Sequential(*blocks), out_ch
+
+    def _bind_losses(self) -> None:
+        losses = self.loss_decode if isinstance(
+            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        for loss in losses:
+            if not hasattr(loss, 'bind_taxonomy'):
+                raise TypeError(
+                    f'HierarchicalDecodeHead loss_decode entries must take '
+                    f'per-classifier logits and node-space labels (e.g. '
+                    f'HierarchicalLoss); got {type(loss).__name__}')
+            loss.bind_taxonomy(self.tree)
+
+    def _register_tables(self) -> None:
+        tree = self.tree
+        total = int(tree.total_slots)
+        offsets = list(tree.classifier_offsets)
+        paths = [tree.leaf_path(i) for i in range(tree.num_leaves)]
+        depth = max(len(p) for p in paths)
+        self.max_depth = depth
+        leaf_path_index = np.full((tree.num_leaves, depth), total, np.int64)
+        leaf_level_nodes = np.full((tree.num_leaves, depth), -1, np.int64)
+        leaves = list(tree.leaves)
+        for i, path in enumerate(paths):
+            for d, (j, s) in enumerate(path):
+                leaf_path_index[i, d] = offsets[j] + s
+            anc = [n for n in reversed(tree.ancestors(leaves[i]))][1:]
+            for d, n in enumerate(anc + [leaves[i]]):
+                leaf_level_nodes[i, d] = n
+        max_k = max(self.classifier_sizes)
+        slot_table = np.full((tree.num_classifiers, max_k), total, np.int64)
+        slot_child_node = np.zeros(total, np.int64)
+        node_classifier_index = np.full(tree.num_nodes, -1, np.int64)
+        for j, n in enumerate(tree.classifier_nodes):
+            node_classifier_index[n] = j
+            for s, c in enumerate(tree.children(n)):
+                slot_table[j, s] = offsets[j] + s
+                slot_child_node[offsets[j] + s] = c
+        leaf_node = np.asarray(leaves, np.int64)
+        node_leaf_index = np.asarray(tree.leaf_index, np.int64)
+        # per-pixel (non-weak) leaf codes -> leaf index, anything else 255
+        code_to_leaf = np.full(256, self.ignore_index, np.int64)
+        code_to_node = np.asarray(tree.code_to_node)
+        code_is_weak = np.asarray(tree.code_is_weak, bool)
+        for code in range(256):
+            n = code_to_node[code]
+            if n >= 0 and not code_is_weak[code] and node_leaf_index[n] >= 0:
+                code_to_leaf[code] = node_leaf_index[n]
+        tables = dict(
+            path_matrix=torch.as_tensor(
+                np.asarray(tree.path_matrix()), dtype=torch.float32),
+            leaf_path_index=leaf_path_index,
+            leaf_level_nodes=leaf_level_nodes,
+            slot_table=slot_table,
+            slot_child_node=slot_child_node,
+            node_classifier_index=node_classifier_index,
+            leaf_node=leaf_node,
+            node_leaf_index=node_leaf_index,
+            code_to_leaf=code_to_leaf)
+        for name, value in tables.items():
+            self.register_buffer(
+                name, torch.as_tensor(value), persistent=False)
+
+    # ------------------------------------------------------------ forward
+    def forward_classifiers(self, inputs: Sequence[Tensor]) -> List[Tensor]:
+        """Raw logits of every classifier, ``[B, K_j, 2h, 2w]`` each."""
+        x = self._transform_inputs(inputs)
+        return self.cls_seg(self.shared(x))
+
+    def cls_seg(self, feat: Tensor) -> List[Tensor]:
+        """Run every classifier branch on the shared feature (replaces the
+        base class's ``conv_seg``). Returns one logit map per classifier:
+        the loss consumes them as they are (no concatenation to split and
+        re-assemble in the backward pass)."""
+        outs = []
+        for adapter, classifier, upsample in zip(self.adapters,
+                                                 self.classifiers,
+                                                 self.upsamplers):
+            x = adapter(feat)
+            if self.dropout is not None:
+                x = self.dropout(x)
+            outs.append(upsample(classifier(x)))
+        return outs
+
+    def leaf_log_probs(self, cls_logits: Union[Tensor,
+                                               Sequence[Tensor]]) -> Tensor:
+        """Classifier logits (``[B, S, ...]`` or a list of ``[B, K_j, ...]``)
+        -> ``[B, L, ...]`` leaf log-probabilities (sum of log-softmax along
+        each path)."""
+        return leaf_log_probs(
+            segment_log_softmax(cls_logits, self.classifier_sizes),
+            self.leaf_path_index)
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tensor:
+        """Leaf log-probabilities ``[B, num_leaves, 2h, 2w]``."""
+        return self.leaf_log_probs(self.forward_classifiers(inputs))
+
+    # ------------------------------------------------------------ decisions
+    def greedy_levels(self, seg_logits: Tensor) -> Tuple[Tensor, Tensor]:
+        """Top-down rule on leaf log-probabilities; see
+        :func:`greedy_decision`. Returns (level nodes, leaf index)."""
+        levels, node = greedy_decision(seg_logits, self.path_matrix,
+                                       self.slot_table, self.slot_child_node,
+                                       self.node_classifier_index,
+                                       self.max_depth)
+        return levels, self.node_leaf_index[node]
+
+    def decide(self, seg_logits: Tensor) -> Tensor:
+        """Apply ``self.decision``: identity for ``'soft'``; for ``'greedy'``
+        a one-hot ``[B, L, H, W]`` map of the greedy leaf."""
+        if self.decision == 'soft':
+            return seg_logits
+        _, leaf = self.greedy_levels(seg_logits)
+        return F.one_hot(leaf, self.num_classes).permute(0, 3, 1,
+                                                         2).to(seg_logits)
+
+    def predict_levels(self, seg_logits: Tensor) -> Tensor:
+        """Node id decided at each level for the argmax leaf of a head
+        output (leaf log-probabilities or the greedy one-hot map).
+
+        Returns:
+            Tensor: ``[B, max_depth, H, W]`` long; level ``d`` holds the node
+            at tree level ``d + 1`` on the decided leaf's path, -1 below it.
+        """
+        leaf = seg_logits.argmax(dim=1)
+        return self.leaf_level_nodes[leaf].permute(0, 3, 1, 2)
+
+    def add_level_predictions(self, data_samples: SampleList) -> SampleList:
+        """Store ``pred_level_sem_seg`` (``[max_depth, H, W]`` node ids, -1
+        below the leaf) in each data sample from its ``seg_logits``, for
+        visualisation after ``EncoderDecoder.predict``."""
+        for sample in data_samples:
+            levels = self.predict_levels(sample.seg_logits.data[None])[0]
+            sample.set_data(
+                dict(pred_level_sem_seg=PixelData(data=levels)))
+        return data_samples
+
+    def predict_by_feat(self, seg_logits: Tensor,
+                        batch_img_metas: List[dict]) -> Tensor:
+        """Resize like the base class, then apply the decision rule."""
+        return self.decide(super().predict_by_feat(seg_logits,
+                                                   batch_img_metas))
+
+    # ------------------------------------------------------------ training
+    def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """Per-classifier logits -> :meth:`loss_by_feat`."""
+        return self.loss_by_feat(
+            self.forward_classifiers(inputs), batch_data_samples)
+
+    def loss_by_feat(self, cls_logits: List[Tensor],
+                     batch_data_samples: SampleList) -> dict:
+        """Hierarchical losses plus the leaf accuracy ``acc_seg``.
+
+        Args:
+            cls_logits (list[Tensor]): ``[B, K_j, h, w]`` per classifier,
+                from :meth:`forward_classifiers`; resized to the label size
+                before the losses (as ``BaseDecodeHead`` does).
+            batch_data_samples (list[SegDataSample]): ``gt_sem_seg`` in node
+                space; ``metainfo['dataset_name']`` feeds per-dataset switches.
+
+        Returns:
+            dict[str, Tensor]: every loss module's items (a dict from
+            ``HierarchicalLoss``: one ``<loss_name>.<classifier>`` key per
+            classifier) and ``acc_seg`` over pixels with a per-pixel leaf
+            label.
+        """
+        seg_label = self._stack_batch_gt(batch_data_samples)
+        cls_logits = [
+            resize(
+                input=logits,
+                size=seg_label.shape[2:],
+                mode='bilinear',
+                align_corners=self.align_corners) for logits in cls_logits
+        ]
+        seg_label = seg_label.squeeze(1).long()
+        dataset_names = [
+            s.metainfo.get('dataset_name') for s in batch_data_samples
+        ]
+        losses_decode = self.loss_decode if isinstance(
+            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        loss = dict()
+        for loss_decode in losses_decode:
+            items = loss_decode(
+                cls_logits,
+                seg_label,
+                dataset_names=dataset_names,
+                ignore_index=self.ignore_index)
+            if not isinstance(items, dict):
+                items = {loss_decode.loss_name: items}
+            for key, value in items.items():
+                loss[key] = loss[key] + value if key in loss else value
+        with torch.no_grad():
+            leaf_label = self.code_to_leaf[seg_label.clamp(0, 255)]
+            loss['acc_seg'] = accuracy(
+                self.leaf_log_probs(cls_logits),
+                leaf_label,
+                ignore_index=self.ignore_index)
+        return loss

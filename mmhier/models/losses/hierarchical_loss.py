@@ -1,0 +1,398 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+r"""Hierarchical classification loss (Meletis & Dubbelman, IV 2018,
+Sec. III-D).
+
+Every classifier :math:`j` is trained on the pixels :math:`P_j` labelled
+strictly inside its subtree, with the child on the label's path as target:
+
+.. math::
+
+    L_j = -\frac{1}{|P_j|} \sum_{p \in P_j} \log \sigma^j_{p, y^j_p},
+    \qquad L = \sum_j \lambda_j L_j,
+    \qquad P_j = P_j^{pixel} \cup P_j^{weak}.
+
+:math:`P_j^{pixel}`: per-pixel labels. :math:`P_j^{weak}`: box-derived
+(weak) labels, kept only where the *detached* decision of the parent
+classifier selects node :math:`j`'s branch (the online refinement of Fig. 3;
+optionally the whole greedy path from the root). The root classifier is
+never trained by weak pixels. :math:`\lambda_j` is the level weight
+(1.0 / 0.1 / 0.1 in the paper), optionally overridden per node.
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from torch import Tensor
+
+from mmhier.registry import MODELS
+from mmhier.taxonomy import LabelTree
+
+OptionalTensors = Optional[Sequence[Optional[Tensor]]]
+
+
+def hierarchical_loss(cls_logits: Union[Tensor, Sequence[Tensor]],
+                      codes: Tensor,
+                      target_lut: Tensor,
+                      code_is_weak: Tensor,
+                      classifier_sizes: Sequence[int],
+                      parent_classifier: Sequence[int],
+                      parent_slot: Sequence[int],
+                      classifier_weights: Sequence[float],
+                      image_mask: Optional[Tensor] = None,
+                      use_weak: bool = True,
+                      weak_gate: str = 'parent',
+                      label_smoothing: float = 0.0,
+                      class_weights: OptionalTensors = None,
+                      sparse_fraction: float = 0.25) -> List[Tensor]:
+    """Functional core of :class:`HierarchicalLoss` (see module docstring).
+
+    Args:
+        cls_logits (Tensor | Sequence[Tensor]): Concatenated ``[B, S, H, W]``
+            logits (split by ``classifier_sizes``) or a list with one
+            ``[B, K_j, H, W]`` tensor per classifier. Classifiers are in BFS
+            order (a parent before its children; index 0 = root).
+        codes (Tensor): ``[B, H, W]`` long node-space label codes.
+        target_lut (Tensor): ``[J, 256]`` long: the slot classifier ``j``
+            must predict for a code (the child on the path to the code's
+            node), -1 if the node is not strictly inside ``j``'s subtree
+            (``LabelTree.classifier_target_lut``).
+        code_is_weak (Tensor): ``[256]`` bool, codes of box-derived labels.
+        classifier_sizes (Sequence[int]): Classes of each classifier.
+        parent_classifier (Sequence[int]): Classifier index deciding each
+            classifier's node (-1 for the root).
+        parent_slot (Sequence[int]): Slot of each classifier's node in its
+            parent classifier (-1 for the root).
+        classifier_weights (Sequence[float]): :math:`\\lambda_j`.
+        image_mask (Tensor, optional): ``[B, J]`` bool, False switches
+            classifier ``j`` off for image ``b`` (per-dataset switches).
+        use_weak (bool): Whether weak pixels count at all (warm-up).
+        weak_gate (str): ``'parent'``: the parent classifier's argmax must
+            select the branch; ``'path'``: every classifier from the root down
+            must. Defaults to ``'parent'``.
+        label_smoothing (float): Passed to ``F.cross_entropy``.
+        class_weights (Sequence[Tensor | None], optional): Per classifier
+            class weights (``[K_j]``) or None.
+        sparse_fraction (float): A classifier whose valid pixels are fewer
+            than this fraction of the map gathers them and runs the softmax
+            on those only (same value, less work). Defaults to 0.25.
+
+    Returns:
+        list[Tensor]: Weighted loss of each classifier (scalar). A classifier
+        without valid pixels gives an exact 0 connected to the graph.
+    """
+    if weak_gate not in ('parent', 'path'):
+        raise ValueError(f"weak_gate must be 'parent' or 'path', got "
+                         f'{weak_gate!r}')
+    if isinstance(cls_logits, Tensor):
+        cls_logits = cls_logits.split(list(classifier_sizes), dim=1)
+    num_cls = len(classifier_sizes)
+    if len(cls_logits) != num_cls:
+        raise ValueError(f'got logits of {len(cls_logits)} classifiers, '
+                         f'expected {num_cls}')
+    codes = codes.long().clamp(0, target_lut.shape[1] - 1)
+    # Targets in F.cross_entropy's convention (-100 = not supervised). The
+    # table drops weak codes; they are written back below at the weak pixels
+    # whose gate opens, so the parents' argmax is only taken at those pixels.
+    ignore = -100
+    weak_col = code_is_weak.view(1, -1)
+    lut = torch.where((target_lut < 0) | weak_col,
+                      torch.full_like(target_lut, ignore), target_lut)
+    weak_lin = None
+    if use_weak:
+        # linear indices of the weak pixels (usually a small fraction)
+        weak_lin = code_is_weak[codes].view(-1).nonzero().squeeze(1)
+        if weak_lin.numel() == 0:
+            weak_lin = None
+    gates: List[Optional[Tensor]] = [None] * num_cls
+    if weak_lin is not None:
+        weak_codes = codes.view(-1)[weak_lin]
+        hw = codes.shape[1] * codes.shape[2]
+        b, pix = weak_lin // hw, weak_lin % hw
+        decisions = {}
+        with torch.no_grad():
+            for j in range(num_cls):
+                p = parent_classifier[j]
+                if p < 0:
+                    # the root's own branch is always "selected"
+                    gates[j] = torch.ones_like(weak_codes, dtype=torch.bool)
+                    continue
+                if p not in decisions:
+                    # detached decision of the parent at the weak pixels
+                    decisions[p] = cls_logits[p].flatten(2)[b, :,
+                                                            pix].argmax(1)
+                gate = decisions[p] == parent_slot[j]
+                if weak_gate == 'path':
+                    gate = gate & gates[p]
+                gates[j] = gate
+    # all classifiers' targets at once: [J, B, H, W]
+    targets = lut[:, codes]
+    if weak_lin is not None:
+        flat = targets.view(num_cls, -1)
+        for j in range(num_cls):
+            if parent_classifier[j] < 0:
+                continue  # the root is never trained by weak pixels
+            weak_target = target_lut[j][weak_codes]
+            flat[j].index_copy_(
+                0, weak_lin,
+                torch.where(gates[j] & (weak_target >= 0), weak_target,
+                            torch.full_like(weak_target, ignore)))
+    if image_mask is not None:
+        targets.masked_fill_(~image_mask.t()[:, :, None, None], ignore)
+    valid = targets != ignore
+    counts = valid.flatten(1).sum(1).tolist()  # one host sync
+    num_pixels = codes.numel()
+    hw = codes.shape[1] * codes.shape[2]
+    losses = []
+    for j, logits in enumerate(cls_logits):
+        target = targets[j]
+        if counts[j] < sparse_fraction * num_pixels:
+            # few pixels inside this subtree (the usual case below the
+            # root): gather them instead of a dense softmax over the image
+            lin = valid[j].view(-1).nonzero().squeeze(1)
+            logits = logits.flatten(2)[lin // hw, :, lin % hw]
+            target = target.view(-1)[lin]
+        # reduction='sum' over no valid pixel is an exact 0 that is still
+        # connected to the graph (DDP sees every classifier's gradient)
+        loss_sum = F.cross_entropy(
+            logits,
+            target,
+            weight=None if class_weights is None else class_weights[j],
+            ignore_index=ignore,
+            reduction='sum',
+            label_smoothing=label_smoothing)
+        losses.append(loss_sum * (classifier_weights[j] / max(counts[j], 1)))
+    return losses
+
+
+@MODELS.register_module()
+class HierarchicalLoss(nn.Module):
+    """Registered module around :func:`hierarchical_loss`.
+
+    The taxonomy tables come from ``taxonomy`` or, when it is None, from the
+    :class:`~mmhier.models.heads.HierarchicalDecodeHead` that owns this loss
+    (it calls :meth:`bind_taxonomy` with its tree), so a config names the tree
+    once.
+
+    Args:
+        taxonomy (str | dict | LabelTree, optional): Tree, bound later by the
+            head when None.
+        level_weights (Sequence[float], optional): :math:`\\lambda` of
+            classifier level 1, 2, 3, ... (root classifier = level 1; the
+            paper uses 1.0, 0.1, 0.1). None (default) takes the tree file's
+            ``level_weights`` / ``node_weights``
+            (``LabelTree.classifier_loss_weights``).
+        node_weights (dict[str, float], optional): Per classifier (internal
+            node name) override of the level weight.
+        weak_warmup_iters (int): Weak pixels count only from this training
+            iteration on (read from MMEngine's ``MessageHub`` info ``iter``;
+            0 outside a runner). Defaults to 0.
+        weak_gate (str): ``'parent'`` or ``'path'``, see
+            :func:`hierarchical_loss`. Defaults to ``'parent'``.
+        disable (dict[str, list[str]], optional): ``{dataset_name:
+            [classifier names]}`` never trained by that dataset's images
+            (e.g. ``{'cityscapes': ['driveable']}``), in addition to the tree
+            file's ``skip_classifiers``; read from each data sample's
+            ``metainfo['dataset_name']``.
+        label_smoothing (float): Defaults to 0.
+        class_weights (dict[str, list[float]], optional): Per classifier
+            class weights (one per child, slot order).
+        loss_weight (float): Global factor. Defaults to 1.0.
+        loss_name (str): Prefix of the logged keys,
+            ``<loss_name>.<classifier>``; must start with ``loss_``.
+            Defaults to ``'loss_hier'``.
+    """
+
+    def __init__(self,
+                 taxonomy=None,
+                 level_weights: Optional[Sequence[float]] = None,
+                 node_weights: Optional[Dict[str, float]] = None,
+                 weak_warmup_iters: int = 0,
+                 weak_gate: str = 'parent',
+                 disable: Optional[Dict[str, Sequence[str]]] = None,
+                 label_smoothing: float = 0.0,
+                 class_weights: Optional[Dict[str, Sequence[float]]] = None,
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_hier') -> None:
+        super().__init__()
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"loss_name must start with 'loss_' to be "
+                             f'back-propagated, got {loss_name!r}')
+        if weak_gate not in ('parent', 'path'):
+            raise ValueError(f"weak_gate must be 'parent' or 'path', got "
+                             f'{weak_gate!r}')
+        self.level_weights = None if level_weights is None else tuple(
+            level_weights)
+        self.node_weights = dict(node_weights or {})
+        self.weak_warmup_iters = weak_warmup_iters
+        self.weak_gate = weak_gate
+        self.disable = {k: list(v) for k, v in (disable or {}).items()}
+        self.label_smoothing = label_smoothing
+        self.class_weights_cfg = dict(class_weights or {})
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+        self.tree = None
+        if taxonomy is not None:
+            self.bind_taxonomy(LabelTree.build(taxonomy))
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+    def bind_taxonomy(self, tree) -> None:
+        """Compile the tree's tables into (non-persistent) buffers.
+
+        A loss built with its own ``taxonomy`` only checks that the head's
+        tree has the same nodes.
+        """
+        if self.tree is not None:
+            if list(self.tree.node_names) != list(tree.node_names):
+                raise ValueError('HierarchicalLoss taxonomy differs from the '
+                                 "head's taxonomy (node names differ)")
+            return
+        self.tree = tree
+        names = list(tree.classifier_names)
+        for key, table in (('node_weights', self.node_weights),
+                           ('class_weights', self.class_weights_cfg)):
+            unknown = sorted(set(table) - set(names))
+            if unknown:
+                raise KeyError(f'HierarchicalLoss {key} names {unknown}, not '
+                               f'classifiers of the taxonomy: {names}')
+        known_datasets = set(getattr(tree, 'dataset_names', []) or [])
+        for ds, cls_names in self.disable.items():
+            if known_datasets and ds not in known_datasets:
+                raise KeyError(f'HierarchicalLoss disable names dataset '
+                               f'{ds!r}, not in the taxonomy datasets '
+                               f'{sorted(known_datasets)}')
+            unknown = sorted(set(cls_names) - set(names))
+            if unknown:
+                raise KeyError(f'HierarchicalLoss disable[{ds!r}] names '
+                               f'{unknown}, not classifiers: {names}')
+        weights = [float(w) for w in tree.classifier_loss_weights]
+        for j, name in enumerate(names):
+            if name in self.node_weights:
+                weights[j] = float(self.node_weights[name])
+                continue
+            if self.level_weights is None:
+                continue
+            level = int(tree.classifier_level[j])
+            if level > len(self.level_weights):
+                raise ValueError(
+                    f'HierarchicalLoss level_weights has '
+                    f'{len(self.level_weights)} entries but classifier '
+                    f'{name!r} is at level {level}')
+            weights[j] = float(self.level_weights[level - 1])
+        self.classifier_weights = weights
+        # per-dataset switches: tree file's skip_classifiers + ``disable``
+        self.dataset_masks = {}
+        for ds in getattr(tree, 'dataset_names', []):
+            mask = np.asarray(tree.dataset_classifier_mask(ds), bool).copy()
+            self.dataset_masks[ds] = mask
+        for ds, cls_names in self.disable.items():
+            mask = self.dataset_masks.setdefault(
+                ds, np.ones(len(names), bool))
+            for cname in cls_names:
+                mask[names.index(cname)] = False
+        self.dataset_masks = {
+            ds: m for ds, m in self.dataset_masks.items() if not m.all()
+        }
+        self.classifier_sizes = list(tree.classifier_sizes)
+        nodes = list(tree.classifier_nodes)
+        self.parent_classifier = [int(tree.node_classifier[n]) for n in nodes]
+        self.parent_slot = [int(tree.node_slot[n]) for n in nodes]
+        self.keys = [
+            f'{self._loss_name}.{name.replace(" ", "_")}' for name in names
+        ]
+        self.register_buffer(
+            'target_lut',
+            torch.as_tensor(
+                np.asarray(tree.classifier_target_lut()), dtype=torch.long),
+            persistent=False)
+        self.register_buffer(
+            'code_is_weak',
+            torch.as_tensor(np.asarray(tree.code_is_weak), dtype=torch.bool),
+            persistent=False)
+        self._class_weight_names = []
+        for j, name in enumerate(names):
+            if name not in self.class_weights_cfg:
+                continue
+            w = torch.as_tensor(self.class_weights_cfg[name],
+                                dtype=torch.float32)
+            if w.numel() != self.classifier_sizes[j]:
+                raise ValueError(
+                    f'class_weights[{name!r}] has {w.numel()} entries, the '
+                    f'classifier has {self.classifier_sizes[j]} classes')
+            self.register_buffer(f'class_weight_{j}', w, persistent=False)
+            self._class_weight_names.append(j)
+
+    def _image_mask(self, dataset_names: Optional[Sequence[Optional[str]]],
+                    batch_size: int, device) -> Optional[Tensor]:
+        if not self.dataset_masks:
+            return None
+        if dataset_names is None or any(n is None for n in dataset_names):
+            raise KeyError(
+                'HierarchicalLoss has per-dataset classifier switches '
+                f'({sorted(self.dataset_masks)}) but a data sample has no '
+                "metainfo['dataset_name']")
+        ones = np.ones(len(self.classifier_sizes), bool)
+        mask = np.stack(
+            [self.dataset_masks.get(ds, ones) for ds in dataset_names])
+        return torch.from_numpy(mask).to(device)
+
+    def _use_weak(self) -> bool:
+        if self.weak_warmup_iters <= 0:
+            return True
+        hub = MessageHub.get_current_instance()
+        return hub.get_info('iter', 0) >= self.weak_warmup_iters
+
+    def forward(self,
+                cls_logits: Union[Tensor, Sequence[Tensor]],
+                seg_label: Tensor,
+                dataset_names: Optional[Sequence[Optional[str]]] = None,
+                ignore_index: int = 255,
+                **kwargs) -> Dict[str, Tensor]:
+        """Args:
+            cls_logits (Tensor | Sequence[Tensor]): ``[B, S, H, W]``
+                concatenated logits or one ``[B, K_j, H, W]`` per classifier.
+            seg_label (Tensor): ``[B, H, W]`` node-space codes
+                (``ignore_index`` must be the encoding's 255).
+            dataset_names (Sequence[str | None], optional): Per image.
+
+        Returns:
+            dict[str, Tensor]: ``{'<loss_name>.<classifier>': loss}``.
+        """
+        if self.tree is None:
+            raise RuntimeError('HierarchicalLoss has no taxonomy: pass '
+                               'taxonomy= or use it inside '
+                               'HierarchicalDecodeHead')
+        if ignore_index != 255:
+            raise ValueError('HierarchicalLoss works on the node-space '
+                             f'encoding whose ignore code is 255, got '
+                             f'ignore_index={ignore_index}')
+        class_weights = None
+        if self._class_weight_names:
+            class_weights = [
+                getattr(self, f'class_weight_{j}', None)
+                for j in range(len(self.classifier_sizes))
+            ]
+        losses = hierarchical_loss(
+            cls_logits,
+            seg_label,
+            self.target_lut,
+            self.code_is_weak,
+            self.classifier_sizes,
+            self.parent_classifier,
+            self.parent_slot,
+            self.classifier_weights,
+            image_mask=self._image_mask(dataset_names, seg_label.shape[0],
+                                        seg_label.device),
+            use_weak=self._use_weak(),
+            weak_gate=self.weak_gate,
+            label_smoothing=self.label_smoothing,
+            class_weights=class_weights)
+        return {
+            key: self.loss_weight * value
+            for key, value in zip(self.keys, losses)
+        }

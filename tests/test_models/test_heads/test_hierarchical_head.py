@@ -1,0 +1,142 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""HierarchicalDecodeHead: shapes, leaf log-probs, decision rules, grads."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmhier.models.heads import HierarchicalDecodeHead, HybridUpsample
+
+TOY = dict(
+    name='toy',
+    tree={
+        'root': ['road', 'sign', 'car'],
+        'sign': ['back', 'front'],
+        'front': ['stop', 'yield']
+    },
+    datasets=dict(
+        city=dict(
+            annotation='pixel',
+            classes={
+                0: ('road', 'road'),
+                1: ('sign', 'sign'),
+                2: ('car', 'car')
+            }),
+        gt=dict(annotation='box', classes={0: ('stop', 'stop')})),
+    level_weights=[1.0, 0.1, 0.1])
+# leaves (depth-first): road, back, stop, yield, car; slots: root 0-2,
+# sign 3-4, front 5-6
+
+
+def build_head(**kwargs):
+    cfg = dict(
+        taxonomy=TOY,
+        in_channels=8,
+        channels=16,
+        norm_cfg=dict(type='BN'),
+        adapt_overrides={'front': dict(dilation=2, planes=2)})
+    cfg.update(kwargs)
+    return HierarchicalDecodeHead(**cfg)
+
+
+def test_shapes_and_leaf_log_probs():
+    head = build_head().eval()
+    assert not hasattr(head, 'conv_seg')
+    feats = [torch.randn(2, 8, 5, 6)]
+    cls_logits = head.forward_classifiers(feats)
+    assert [c.shape[1] for c in cls_logits] == [3, 2, 2]
+    cls_logits = torch.cat(cls_logits, dim=1)
+    assert cls_logits.shape == (2, 7, 10, 12)
+    out = head(feats)
+    assert out.shape == (2, 5, 10, 12)
+    # independent recomputation: path matrix @ per-classifier log-softmax
+    logp = torch.cat([
+        F.log_softmax(cls_logits[:, 0:3], 1),
+        F.log_softmax(cls_logits[:, 3:5], 1),
+        F.log_softmax(cls_logits[:, 5:7], 1)
+    ], 1)
+    path = torch.tensor([[1, 0, 0, 0, 0, 0, 0], [0, 1, 0, 1, 0, 0, 0],
+                         [0, 1, 0, 0, 1, 1, 0], [0, 1, 0, 0, 1, 0, 1],
+                         [0, 0, 1, 0, 0, 0, 0]], dtype=torch.float32)
+    assert torch.allclose(head.path_matrix, path)
+    expected = torch.einsum('ls,bshw->blhw', path, logp)
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert torch.allclose(out.exp().sum(1), torch.ones(2, 10, 12), atol=1e-5)
+
+
+def test_num_classes_must_match_leaves():
+    with pytest.raises(ValueError, match='5 leaves'):
+        build_head(num_classes=6)
+    with pytest.raises(KeyError, match='nope'):
+        build_head(adapt_overrides={'nope': dict(dilation=2)})
+
+
+def test_greedy_differs_from_soft():
+    head = build_head()
+    # pixel 0: root road .45 / sign .5 / car .05; sign back .6 / front .4
+    #   soft: road .45 > back .3 -> road; greedy: sign, then back.
+    # pixel 1: root sign .9; sign front .8; front yield .7 -> both yield.
+    p = torch.tensor([[.45, .5, .05, .6, .4, .5, .5],
+                      [.05, .9, .05, .2, .8, .3, .7]]).log()
+    cls_logits = p.t().reshape(1, 7, 1, 2)
+    leaf_logp = head.leaf_log_probs(cls_logits)
+    assert leaf_logp[0, :, 0, 0].exp().tolist() == pytest.approx(
+        [.45, .3, .1, .1, .05])
+    assert leaf_logp.argmax(1).tolist() == [[[0, 3]]]
+    levels, leaf = head.greedy_levels(leaf_logp)
+    assert leaf.tolist() == [[[1, 3]]]
+    # level nodes: pixel 0 sign(2) -> back(4); pixel 1 sign -> front(5) ->
+    # yield(7)
+    assert levels[0, :, 0, :].tolist() == [[2, 2], [4, 5], [-1, 7]]
+    head.decision = 'greedy'
+    onehot = head.decide(leaf_logp)
+    assert onehot.argmax(1).tolist() == [[[1, 3]]]
+    assert onehot.sum(1).eq(1).all()
+    # per-level maps of the argmax leaf give the greedy path back
+    assert head.predict_levels(onehot).tolist() == levels.tolist()
+    samples = [SegDataSample(seg_logits=PixelData(data=onehot[0]))]
+    head.add_level_predictions(samples)
+    assert samples[0].pred_level_sem_seg.data.tolist() == levels[0].tolist()
+
+
+def test_predict_resizes_then_decides():
+    head = build_head(decision='greedy').eval()
+    out = head.predict([torch.randn(2, 8, 5, 6)],
+                       [dict(img_shape=(20, 24))] * 2, None)
+    assert out.shape == (2, 5, 20, 24)
+    assert out.sum(1).eq(1).all()
+
+
+def test_loss_every_parameter_gets_grad():
+    head = build_head().train()
+    samples = []
+    for b in range(2):
+        labels = torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 255]).repeat(30)
+        labels = labels[torch.randperm(270)].reshape(1, 15, 18)
+        s = SegDataSample(gt_sem_seg=PixelData(data=labels))
+        s.set_metainfo(dict(dataset_name='city' if b == 0 else 'gt'))
+        samples.append(s)
+    losses = head.loss([torch.randn(2, 8, 5, 6)], samples, None)
+    assert set(losses) == {
+        'loss_hier.root', 'loss_hier.sign', 'loss_hier.front', 'acc_seg'
+    }
+    assert 0 <= losses['acc_seg'].item() <= 100
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    missing = [n for n, p in head.named_parameters() if p.grad is None]
+    assert missing == []
+
+
+def test_hybrid_upsample_exact_2x_and_bilinear_start():
+    for k in (2, 3, 4, 5):
+        up = HybridUpsample(3, kernel_size=k)
+        assert up(torch.randn(2, 3, 7, 9)).shape == (2, 3, 14, 18)
+    up = HybridUpsample(2, kernel_size=4)
+    x = torch.randn(1, 2, 6, 6)
+    ref = F.interpolate(x, scale_factor=2, mode='bilinear',
+                        align_corners=False)
+    # identical to bilinear x2 away from the border
+    assert torch.allclose(up(x)[..., 1:-1, 1:-1], ref[..., 1:-1, 1:-1],
+                          atol=1e-6)
+    with pytest.raises(ValueError):
+        HybridUpsample(2, kernel_size=1)

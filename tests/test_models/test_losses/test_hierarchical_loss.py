@@ -1,0 +1,196 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""HierarchicalLoss on a 3x3 toy map with hand-computed values.
+
+Toy tree (BFS ids): 0 root, 1 road, 2 sign, 3 car, 4 back, 5 front, 6 stop,
+7 yield. Classifiers: j0 root (road, sign, car), j1 sign (back, front),
+j2 front (stop, yield); level weights 1.0 / 0.1 / 0.1. Dataset ``gt`` is
+box-annotated, so stop/yield get weak codes 8/9.
+"""
+import math
+
+import pytest
+import torch
+
+from mmhier.models.losses import HierarchicalLoss, hierarchical_loss
+from mmhier.taxonomy import LabelTree
+
+TOY = dict(
+    name='toy',
+    tree={
+        'root': ['road', 'sign', 'car'],
+        'sign': ['back', 'front'],
+        'front': ['stop', 'yield']
+    },
+    datasets=dict(
+        city=dict(
+            annotation='pixel',
+            classes={
+                0: ('road', 'road'),
+                1: ('sign', 'sign'),
+                2: ('car', 'car'),
+                3: ('void', None)
+            }),
+        gt=dict(
+            annotation='box',
+            classes={
+                0: ('stop', 'stop'),
+                1: ('yield', 'yield')
+            })),
+    level_weights=[1.0, 0.1, 0.1])
+
+# codes: 1 road, 2 sign (coarse), 3 car, 5 front (coarse), 6 stop, 7 yield,
+# 8 weak stop, 9 weak yield, 255 ignore
+LABELS = torch.tensor([[1, 2, 6], [7, 8, 9], [255, 3, 5]])
+L2, L3 = math.log(2), math.log(3)
+
+
+def toy_logits():
+    """[1, 7, 3, 3] logits, zero except:
+    root (ch 0-2): (1,1) = [0,2,0] (sign; weak pixel, never trains the root),
+        (2,1) = [0,0,1] (car), (2,0) = [5,0,0] (ignored pixel);
+    sign (ch 3-4): (1,1) = (1,2) = [0,1] (front);
+    front (ch 5-6): (1,2) = [0,3] (yield).
+    """
+    x = torch.zeros(1, 7, 3, 3)
+    x[0, 0:3, 1, 1] = torch.tensor([0., 2., 0.])
+    x[0, 0:3, 2, 1] = torch.tensor([0., 0., 1.])
+    x[0, 0:3, 2, 0] = torch.tensor([5., 0., 0.])
+    x[0, 3:5, 1, 1] = torch.tensor([0., 1.])
+    x[0, 3:5, 1, 2] = torch.tensor([0., 1.])
+    x[0, 5:7, 1, 2] = torch.tensor([0., 3.])
+    return x.requires_grad_()
+
+
+def build_loss(**kwargs):
+    loss = HierarchicalLoss(**kwargs)
+    loss.bind_taxonomy(LabelTree.build(TOY))
+    return loss
+
+
+def test_values_parent_gate():
+    loss = build_loss()
+    out = loss(toy_logits(), LABELS[None])
+    assert list(out) == [
+        'loss_hier.root', 'loss_hier.sign', 'loss_hier.front'
+    ]
+    # root: per-pixel codes 1,2,6,7,3,5 (6 pixels); weak 8/9 and 255 out.
+    # five pixels have zero logits -> log 3; (2,1) car: log(1 + 2/e).
+    root = (5 * L3 + math.log(1 + 2 / math.e)) / 6
+    # sign: per-pixel 6,7,5 (log 2 each) + weak 8 at (1,1) whose root argmax
+    # is sign (gate open): target front with logits [0,1] -> log(1 + 1/e).
+    # weak 9 at (1,2): root argmax road -> gated out.
+    sign = 0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4
+    # front: per-pixel 6,7 (log 2) + weak 8 (sign argmax front, log 2) +
+    # weak 9 at (1,2) (sign argmax front; target yield, logits [0,3]).
+    front = 0.1 * (3 * L2 + math.log(1 + math.exp(-3))) / 4
+    assert out['loss_hier.root'].item() == pytest.approx(root, abs=1e-6)
+    assert out['loss_hier.sign'].item() == pytest.approx(sign, abs=1e-6)
+    assert out['loss_hier.front'].item() == pytest.approx(front, abs=1e-6)
+
+
+def test_path_gate_and_no_weak():
+    out = build_loss(weak_gate='path')(toy_logits(), LABELS[None])
+    # (1,2): the root says road, so the whole-path gate closes for front too
+    assert out['loss_hier.front'].item() == pytest.approx(0.1 * L2, abs=1e-6)
+    # warm-up not over: weak pixels never count
+    t = LabelTree.build(TOY)
+    losses = hierarchical_loss(
+        toy_logits(),
+        LABELS[None],
+        torch.as_tensor(t.classifier_target_lut()),
+        torch.as_tensor(t.code_is_weak),
+        t.classifier_sizes,
+        t.classifier_parent,
+        t.classifier_parent_slot, [1.0, 0.1, 0.1],
+        use_weak=False)
+    assert losses[1].item() == pytest.approx(0.1 * L2, abs=1e-6)
+    assert losses[2].item() == pytest.approx(0.1 * L2, abs=1e-6)
+
+
+def test_warmup_reads_message_hub():
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_hier_loss_warmup')
+    loss = build_loss(weak_warmup_iters=10)
+    hub.update_info('iter', 3)
+    early = loss(toy_logits(), LABELS[None])['loss_hier.sign'].item()
+    hub.update_info('iter', 10)
+    late = loss(toy_logits(), LABELS[None])['loss_hier.sign'].item()
+    assert early == pytest.approx(0.1 * L2, abs=1e-6)
+    assert late == pytest.approx(
+        0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4, abs=1e-6)
+
+
+def test_empty_classifier_is_connected_zero():
+    logits = torch.randn(2, 7, 3, 3, requires_grad=True)
+    out = build_loss()(logits, torch.ones(2, 3, 3, dtype=torch.long))
+    assert out['loss_hier.sign'].item() == 0.0
+    assert out['loss_hier.front'].item() == 0.0
+    assert out['loss_hier.front'].requires_grad
+    sum(out.values()).backward()
+    assert logits.grad[:, 3:].abs().sum() == 0
+    assert logits.grad[:, :3].abs().sum() > 0
+
+
+def test_dataset_switch_batch2():
+    logits = torch.cat([toy_logits().detach()] * 2).requires_grad_()
+    labels = torch.stack([torch.full((3, 3), 4), LABELS])  # image 0: back
+    names = ['city', 'gt']
+    on = build_loss()(logits, labels, dataset_names=names)
+    off = build_loss(disable={'city': ['sign']})(
+        logits, labels, dataset_names=names)
+    # image 0 adds nine back pixels: seven with zero sign logits (log 2)
+    # and (1,1), (1,2) with logits [0,1] for target back: log(1 + e)
+    assert on['loss_hier.sign'].item() == pytest.approx(
+        0.1 * (10 * L2 + 2 * math.log(1 + math.e) +
+               math.log(1 + 1 / math.e)) / 13,
+        abs=1e-6)
+    assert off['loss_hier.sign'].item() == pytest.approx(
+        0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4, abs=1e-6)
+    with pytest.raises(KeyError, match='dataset_name'):
+        build_loss(disable={'city': ['sign']})(logits, labels)
+    with pytest.raises(KeyError, match='nope'):
+        build_loss(disable={'city': ['nope']})
+
+
+def test_weights_smoothing_and_errors():
+    loss = build_loss(level_weights=(2.0, 1.0, 1.0), node_weights={'front': 0})
+    out = loss(toy_logits(), LABELS[None])
+    assert out['loss_hier.front'].item() == 0
+    root = (5 * L3 + math.log(1 + 2 / math.e)) / 6
+    assert out['loss_hier.root'].item() == pytest.approx(2 * root, abs=1e-6)
+    # label smoothing 1.0 on 3 zero-logit classes: uniform target -> log 3
+    smooth = build_loss(label_smoothing=1.0)(
+        torch.zeros(1, 7, 3, 3), torch.ones(1, 3, 3, dtype=torch.long))
+    assert smooth['loss_hier.root'].item() == pytest.approx(L3, abs=1e-6)
+    with pytest.raises(ValueError, match='3 classes'):
+        build_loss(class_weights={'root': [1.0, 2.0]})
+    with pytest.raises(ValueError, match='loss_'):
+        HierarchicalLoss(loss_name='hier')
+
+
+def test_sparse_path_equals_dense_path():
+    """Gathering the valid pixels (few pixels in a subtree) gives the same
+    losses and gradients as the dense softmax over the whole map."""
+    t = LabelTree.build(TOY)
+    torch.manual_seed(0)
+    logits = torch.randn(2, 7, 4, 5)
+    codes = torch.randint(0, 10, (2, 4, 5))
+    codes[0, 0, 0] = 255
+    results = []
+    for fraction in (0.0, 1.01):  # always dense, always sparse
+        x = logits.clone().requires_grad_()
+        losses = hierarchical_loss(
+            x,
+            codes,
+            torch.as_tensor(t.classifier_target_lut()),
+            torch.as_tensor(t.code_is_weak),
+            t.classifier_sizes,
+            t.classifier_parent,
+            t.classifier_parent_slot, [1.0, 0.1, 0.1],
+            label_smoothing=0.1,
+            sparse_fraction=fraction)
+        sum(losses).backward()
+        results.append((torch.stack(losses).detach(), x.grad))
+    assert torch.allclose(results[0][0], results[1][0], atol=1e-6)
+    assert torch.allclose(results[0][1], results[1][1], atol=1e-6)
+    assert results[0][0].ne(0).all()
