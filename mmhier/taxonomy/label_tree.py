@@ -47,6 +47,38 @@ def _normalise(name: str) -> str:
     return ' '.join(name.split()).casefold()
 
 
+def _resolve_tree_path(path: str) -> str:
+    """Absolute path of a tree file given in a config.
+
+    Configs name trees repo-relatively (``configs/_base_/taxonomies/x.py``)
+    or package-scoped (``mmhier::_base_/taxonomies/x.py``, like MMEngine's
+    ``mmseg::`` bases). A relative path is looked up from the current
+    directory first, then from the repository / installed package root (the
+    configs ship in ``mmhier/.mim/configs``), so tools work from any
+    directory and with ``mim``.
+    """
+    pkg_dir = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    if path.startswith('mmhier::'):
+        rel = path[len('mmhier::'):]
+        candidates = [
+            osp.join(pkg_dir, '.mim', 'configs', rel),
+            osp.join(osp.dirname(pkg_dir), 'configs', rel)
+        ]
+    elif osp.isabs(path):
+        candidates = [path]
+    else:
+        candidates = [
+            osp.abspath(path),
+            osp.join(osp.dirname(pkg_dir), path),
+            osp.join(pkg_dir, '.mim', path)
+        ]
+    for candidate in candidates:
+        if osp.isfile(candidate):
+            return osp.abspath(candidate)
+    raise TaxonomyError(f'{path}: taxonomy file not found (looked in '
+                        f'{", ".join(candidates)})')
+
+
 class LabelTree:
     """A validated, compiled label tree.
 
@@ -92,9 +124,7 @@ class LabelTree:
             path (str): An MMEngine Python config defining ``taxonomy``.
         """
         from mmengine.config import Config
-        path = osp.abspath(os.fspath(path))
-        if not osp.isfile(path):
-            raise TaxonomyError(f'{path}: taxonomy file not found')
+        path = _resolve_tree_path(os.fspath(path))
         key = (path, os.stat(path).st_mtime_ns)
         if key not in cls._cache:
             cfg = Config.fromfile(path)

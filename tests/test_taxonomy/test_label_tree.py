@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmhier.taxonomy import IGNORE_INDEX, LabelTree, UnknownLabelError
+from mmhier.taxonomy import (IGNORE_INDEX, LabelTree, TaxonomyError,
+                             UnknownLabelError)
 
 #            root                      ids (breadth-first):
 #     ┌───────┼──────────┐              root 0 | a 1 b 2 c 3
@@ -223,3 +224,13 @@ def test_build_rejects_bad_sources(tmp_path):
         LabelTree.fromfile(path)
     with pytest.raises(ValueError, match='cannot build a LabelTree from int'):
         LabelTree.build(3)
+
+
+def test_tree_paths_resolve_from_any_directory(tmp_path, monkeypatch):
+    """Repo-relative and ``mmhier::`` paths work outside the repo root."""
+    monkeypatch.chdir(tmp_path)
+    rel = LabelTree.build('configs/_base_/taxonomies/synthetic_street.py')
+    scoped = LabelTree.build('mmhier::_base_/taxonomies/synthetic_street.py')
+    assert rel is scoped  # same file, same cached tree
+    with pytest.raises(TaxonomyError, match='no_such_tree.py'):
+        LabelTree.build('configs/no_such_tree.py')
