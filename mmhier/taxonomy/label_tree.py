@@ -74,7 +74,7 @@ def _resolve_tree_path(path: str) -> str:
         ]
     for candidate in candidates:
         if osp.isfile(candidate):
-            return osp.abspath(candidate)
+            return osp.realpath(candidate)
     raise TaxonomyError(f'{path}: taxonomy file not found (looked in '
                         f'{", ".join(candidates)})')
 
