@@ -1,0 +1,404 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Mutual Mean-Teaching (Ge et al., ICLR 2020) as an MMEngine model."""
+import copy
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import load_state_dict
+from mmengine.structures import BaseDataElement
+
+from mmhier.registry import MODELS
+from mmhier.utils import load_checkpoint_safe
+
+NET_NAMES = ('peer1', 'peer2', 'mean1', 'mean2')
+
+#: Normalises one tensor or a list of views (ImageNet mean/std, BGR -> RGB).
+MULTIVIEW_PREPROCESSOR = dict(
+    type='mmpretrain.SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
+
+
+@MODELS.register_module()
+class MMT(BaseModel):
+    """Mutual Mean-Teaching: two peer networks and their two mean networks.
+
+    `Mutual Mean-Teaching: Pseudo Label Refinery for Unsupervised Domain
+    Adaptation on Person Re-identification
+    <https://arxiv.org/abs/2001.01526>`_ (authors' code: yxgeee/MMT).
+
+    The four nets are built from ONE inner model config. ``mean1``/``mean2``
+    are the temporal averages E[θ_1], E[θ_2] of the peers, updated by
+    :class:`~mmhier.engine.hooks.MeanNetHook`; they never get gradients.
+    Peer i is supervised by the hard pseudo labels (from
+    :class:`~mmhier.engine.hooks.ClusterPseudoLabelHook`) and by the soft
+    labels of the mean net of the OTHER peer j (Eq. 9 of the paper):
+
+    .. math::
+        \\mathcal{L}_i = (1-\\lambda_{id})\\,\\mathcal{L}_{id}(\\theta_i)
+            + \\lambda_{id}\\,\\mathcal{L}_{sid}(\\theta_i | E[\\theta_j])
+            + (1-\\lambda_{tri})\\,\\mathcal{L}_{tri}(\\theta_i)
+            + \\lambda_{tri}\\,\\mathcal{L}_{stri}(\\theta_i | E[\\theta_j])
+
+    and the total loss is L_1 + L_2.
+
+    **Two augmented views.** Each peer sees its own random augmentation of
+    the same batch. This is done in the dataset, as the authors do (their
+    ``Preprocessor(mutual=True)`` applies the training transform twice): the
+    train pipeline wraps the augmentation in ``mmpretrain.MultiView`` with
+    ``num_views=2``, the dataloader uses ``default_collate`` and the data
+    preprocessor is ``mmpretrain.SelfSupDataPreprocessor``, so ``inputs``
+    arrives here as ``[view1, view2]``. We prefer this to tensor
+    augmentation inside the model because it reuses mmpretrain's tested
+    transforms (``RandomFlip``, ``RandomCrop`` with padding,
+    ``RandomErasing``) unchanged, runs in the dataloader workers, and keeps
+    the wrapper free of task-specific image code (a segmentation variant
+    would need label-aware geometric augmentation). As in the authors' code,
+    mean net j is run on view j (``model_2_ema(inputs_2)``).
+
+    **BN statistics.** The mean nets are run forward in train mode during
+    training (the authors call ``model_ema.train()``), under ``no_grad``:
+    their BatchNorm layers normalise with batch statistics and update their
+    OWN running statistics; :class:`MeanNetHook` averages parameters only
+    and never copies buffers.
+
+    **Pseudo labels** live in the persistent buffer ``pseudo_labels``
+    (LongTensor[N_target], -1 = outlier/unassigned), so they are saved in
+    checkpoints and survive ``--resume`` and dataloader workers. ``loss()``
+    replaces every sample's label with ``pseudo_labels[sample_idx]`` and
+    drops samples labelled -1 from all four terms (the soft softmax-triplet
+    term mines its triplets with the hard labels).
+
+    **Inference** uses one mean net (``test_net``): ``'mean1'``, ``'mean2'``
+    or ``'auto'``; ``'auto'`` uses the buffer ``best_mean`` (0 -> mean1,
+    1 -> mean2, saved in checkpoints), which ``MeanNetHook`` sets after each
+    validation when it is given ``select_metric`` (it then also evaluates
+    the other mean net, as the authors evaluate both every epoch and keep
+    the better one). Without that it stays 0 (mean1).
+
+    Inner model contract (``ReIDModel``): ``net(inputs, mode='tensor')``
+    returns ``dict(feat=<pre-BN>, bn_feat=<BN>, logits=<classifier>)``,
+    ``mode='predict'`` returns data samples, and
+    ``net.reset_classifier(centroids)`` re-creates the classifier.
+
+    Args:
+        model (dict): Config of the inner model (e.g. ``ReIDModel``).
+        loss_ce (dict): Hard identity loss on pseudo labels (cross-entropy
+            with label smoothing ε=0.1, as the authors).
+        loss_soft_ce (dict): Soft cross-entropy against the peer mean net's
+            softmax.
+        loss_tri (dict): Hard softmax-triplet loss with batch-hard mining.
+        loss_soft_tri (dict): Soft softmax-triplet loss whose target is the
+            peer mean net's softmax over (d_ap, d_an) at the student's mined
+            indices.
+        lambda_id (float): λ_id. Defaults to 0.5 (authors).
+        lambda_tri (float): λ_tri. Defaults to 0.8 (authors'
+            ``--soft-tri-weight``).
+        peer_init (str | list[str], optional): Source-domain checkpoint(s)
+            loaded into the peers by :meth:`init_weights`; the mean nets
+            start as copies of the peers. Two checkpoints (two pre-training
+            seeds, as in the paper) init peer1 and peer2; one checkpoint
+            inits both peers, which then differ only through their
+            independent augmentations. Classifier rows whose shape differs
+            (source identities vs. target clusters) are skipped; the
+            clustering hook re-initialises them. Defaults to None.
+        test_net (str): ``'mean1'``, ``'mean2'`` or ``'auto'``.
+        data_preprocessor (dict, optional): Shared data preprocessor of all
+            four nets (the inner model's own one is not used); it must accept
+            a list of views. None: ``mmpretrain.SelfSupDataPreprocessor``
+            with ImageNet mean/std and BGR -> RGB.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 model: dict,
+                 loss_ce: dict = dict(
+                     type='LabelSmoothCrossEntropyLoss', epsilon=0.1),
+                 loss_soft_ce: dict = dict(type='SoftEntropyLoss'),
+                 loss_tri: dict = dict(type='SoftmaxTripletLoss'),
+                 loss_soft_tri: dict = dict(type='SoftSoftmaxTripletLoss'),
+                 lambda_id: float = 0.5,
+                 lambda_tri: float = 0.8,
+                 peer_init: Optional[Union[str, Sequence[str]]] = None,
+                 test_net: str = 'auto',
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = copy.deepcopy(MULTIVIEW_PREPROCESSOR)
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if not (0 <= lambda_id <= 1 and 0 <= lambda_tri <= 1):
+            raise ValueError('lambda_id and lambda_tri must be in [0, 1], got '
+                             f'{lambda_id} and {lambda_tri}')
+        if test_net not in ('mean1', 'mean2', 'auto'):
+            raise ValueError("test_net must be 'mean1', 'mean2' or 'auto', "
+                             f'got {test_net!r}')
+        if isinstance(peer_init, str):
+            peer_init = [peer_init]
+        if peer_init is not None and len(peer_init) not in (1, 2):
+            raise ValueError('peer_init takes one or two checkpoints, got '
+                             f'{len(peer_init)}')
+        self.peer_init = list(peer_init) if peer_init else None
+        self.lambda_id = lambda_id
+        self.lambda_tri = lambda_tri
+        self.test_net = test_net
+
+        self.peer1 = MODELS.build(copy.deepcopy(model))
+        self.peer2 = MODELS.build(copy.deepcopy(model))
+        for name in ('peer1', 'peer2'):
+            if not hasattr(getattr(self, name), 'reset_classifier'):
+                raise TypeError(
+                    f'the inner model {type(getattr(self, name)).__name__} '
+                    'has no reset_classifier(centroids); MMT needs it')
+        self.mean1 = copy.deepcopy(self.peer1)
+        self.mean2 = copy.deepcopy(self.peer2)
+        self._freeze_mean_nets()
+
+        self.loss_ce = MODELS.build(loss_ce)
+        self.loss_soft_ce = MODELS.build(loss_soft_ce)
+        self.loss_tri = MODELS.build(loss_tri)
+        self.loss_soft_tri = MODELS.build(loss_soft_tri)
+
+        self.register_buffer('pseudo_labels',
+                             torch.zeros(0, dtype=torch.long))
+        self.register_buffer('best_mean', torch.tensor(0, dtype=torch.long))
+
+    # ------------------------------------------------------------------
+    # nets, weights, checkpoints
+    # ------------------------------------------------------------------
+    @property
+    def peers(self) -> List[nn.Module]:
+        return [self.peer1, self.peer2]
+
+    @property
+    def mean_nets(self) -> List[nn.Module]:
+        return [self.mean1, self.mean2]
+
+    def _freeze_mean_nets(self) -> None:
+        for net in self.mean_nets:
+            net.requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Initialise, load the source checkpoint(s) into the peers, then
+        copy each peer (parameters and buffers) into its mean net
+        (E^(0)[θ_i] = θ_i)."""
+        super().init_weights()
+        if self.peer_init:
+            ckpts = self.peer_init * (2 // len(self.peer_init))
+            for peer, filename in zip(self.peers, ckpts):
+                checkpoint = load_checkpoint_safe(filename)
+                state = checkpoint.get('state_dict', checkpoint)
+                state = {
+                    k[len('module.'):] if k.startswith('module.') else k: v
+                    for k, v in state.items()
+                }
+                # keep only what the inner model can take; classifier rows
+                # of another label space are reported and skipped
+                own = peer.state_dict()
+                skipped = [
+                    k for k, v in state.items()
+                    if k in own and own[k].shape != v.shape
+                ]
+                state = {
+                    k: v
+                    for k, v in state.items()
+                    if k in own and own[k].shape == v.shape
+                }
+                if skipped:
+                    print_log(
+                        f'MMT: {filename}: keys of another shape are not '
+                        f'loaded (re-initialised by clustering): {skipped}',
+                        'current')
+                if not state:
+                    raise KeyError(
+                        f'{filename} holds no weights of the inner model '
+                        f'{type(peer).__name__} (no matching key/shape)')
+                load_state_dict(peer, state, strict=False, logger='current')
+        for peer, mean in zip(self.peers, self.mean_nets):
+            mean.load_state_dict(peer.state_dict())
+        self._freeze_mean_nets()
+
+    def adapt_to_state_dict(self, state_dict: dict, prefix: str = '') -> bool:
+        """Resize the classifiers and ``pseudo_labels`` to the shapes in
+        ``state_dict`` before it is loaded (DBSCAN changes the number of
+        clusters, and the buffer's length is the target set's size).
+
+        Returns:
+            bool: Whether any parameter was re-created.
+        """
+        key = prefix + 'pseudo_labels'
+        if key in state_dict and \
+                state_dict[key].shape != self.pseudo_labels.shape:
+            self.pseudo_labels = self.pseudo_labels.new_full(
+                state_dict[key].shape, -1)
+        changed = False
+        for net_name in NET_NAMES:
+            net = getattr(self, net_name)
+            for name, param in net.named_parameters():
+                incoming = state_dict.get(f'{prefix}{net_name}.{name}')
+                if incoming is not None and incoming.dim() == 2 and \
+                        incoming.shape != param.shape:
+                    net.reset_classifier(
+                        param.new_zeros(incoming.shape))
+                    changed = True
+                    break
+        self._freeze_mean_nets()
+        return changed
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        self.adapt_to_state_dict(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    # ------------------------------------------------------------------
+    # pseudo labels and classifiers (used by ClusterPseudoLabelHook)
+    # ------------------------------------------------------------------
+    def set_pseudo_labels(self, labels: torch.Tensor) -> None:
+        """Store the hard pseudo labels (-1 = outlier) of the target set."""
+        labels = torch.as_tensor(labels, dtype=torch.long)
+        if labels.dim() != 1:
+            raise ValueError('pseudo labels must be 1-D, got shape '
+                             f'{tuple(labels.shape)}')
+        self.pseudo_labels = labels.to(self.pseudo_labels.device).clone()
+
+    def reset_classifiers(self, centroids: torch.Tensor) -> None:
+        """Re-initialise the classifiers of all four nets from the
+        L2-normalised cluster centroids [C, D]."""
+        centroids = F.normalize(centroids.float(), dim=1)
+        for net in (*self.peers, *self.mean_nets):
+            net.reset_classifier(centroids.clone())
+        self._freeze_mean_nets()
+
+    @torch.no_grad()
+    def cluster_features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Features of the target images for clustering: the average of the
+        two mean nets' L2-normalised BN features, computed in eval mode (the
+        authors' ``(cf_1 + cf_2) / 2`` of ``extract_features``)."""
+        feats = []
+        for net in self.mean_nets:
+            was_training = net.training
+            net.eval()
+            feats.append(self._test_feature(net, inputs))
+            net.train(was_training)
+        return (feats[0] + feats[1]) / 2
+
+    @staticmethod
+    def _test_feature(net: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+        """A re-ID net's test feature: its L2-normalised BN feature."""
+        return F.normalize(net(inputs, mode='tensor')['bn_feat'], dim=1)
+
+    # ------------------------------------------------------------------
+    # forward
+    # ------------------------------------------------------------------
+    def forward(self,
+                inputs: Union[torch.Tensor, List[torch.Tensor]],
+                data_samples: Optional[List[BaseDataElement]] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
+        if mode == 'predict':
+            return self.test_model(inputs, data_samples, mode='predict')
+        if mode == 'tensor':
+            return self.test_model(inputs, mode='tensor')
+        raise RuntimeError(f'Invalid mode "{mode}". Only supports loss, '
+                           'predict and tensor mode')
+
+    @property
+    def test_model(self) -> nn.Module:
+        """The mean net used for inference (see ``test_net``)."""
+        if self.test_net == 'mean1':
+            return self.mean1
+        if self.test_net == 'mean2':
+            return self.mean2
+        return self.mean_nets[int(self.best_mean)]
+
+    def _target_labels(self, data_samples: List[BaseDataElement],
+                       device: torch.device) -> torch.Tensor:
+        if self.pseudo_labels.numel() == 0:
+            raise RuntimeError(
+                'MMT has no pseudo labels yet: add ClusterPseudoLabelHook to '
+                'custom_hooks (it clusters the target set before training)')
+        idx = []
+        for sample in data_samples:
+            if 'sample_idx' not in sample:
+                raise KeyError(
+                    f'data sample of {sample.get("img_path")} has no '
+                    "'sample_idx' meta key; add it to PackInputs' meta_keys")
+            i = int(sample.sample_idx)
+            if not 0 <= i < len(self.pseudo_labels):
+                raise IndexError(
+                    f'sample_idx {i} ({sample.get("img_path")}) is outside '
+                    f'the {len(self.pseudo_labels)} pseudo labels; the '
+                    'train set is not the clustered target set')
+            idx.append(i)
+        idx = torch.tensor(idx, device=self.pseudo_labels.device)
+        return self.pseudo_labels[idx].to(device)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[BaseDataElement]) -> Dict[str, torch.Tensor]:
+        """Run both peers and both mean nets on their views and assemble the
+        losses (:meth:`_reid_mmt_loss`)."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise TypeError(
+                'MMT.loss expects two augmented views [view1, view2] of the '
+                "batch: wrap the train augmentation in dict(type='mmpretrain."
+                "MultiView', num_views=2, transforms=[...]), use "
+                "collate_fn=dict(type='default_collate') and "
+                "data_preprocessor=dict(type='mmpretrain."
+                "SelfSupDataPreprocessor', ...)")
+        labels = self._target_labels(data_samples, inputs[0].device)
+        peer_out = [
+            peer(view, mode='tensor')
+            for peer, view in zip(self.peers, inputs)
+        ]
+        with torch.no_grad():
+            mean_out = [
+                mean(view, mode='tensor')
+                for mean, view in zip(self.mean_nets, inputs)
+            ]
+        return self._reid_mmt_loss(peer_out, mean_out, labels)
+
+    def _reid_mmt_loss(self, peer_out: List[dict], mean_out: List[dict],
+                       labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The re-ID loss terms of MMT; peer i learns from mean net j != i.
+
+        Returns ``loss_{ce,soft_ce,tri,soft_tri}_{1,2}`` (already weighted
+        by λ) and ``acc_{1,2}`` (top-1 accuracy on the pseudo labels).
+        """
+        valid = labels >= 0
+        losses = dict()
+        for i, j in ((0, 1), (1, 0)):
+            out, teacher = peer_out[i], mean_out[j]
+            tag = str(i + 1)
+            if not bool(valid.any()):
+                # keep the graph connected (DDP) when a batch holds outliers
+                # only
+                zero = out['logits'].sum() * 0 + out['feat'].sum() * 0
+                for term in ('ce', 'soft_ce', 'tri', 'soft_tri'):
+                    losses[f'loss_{term}_{tag}'] = zero
+                continue
+            logits, feat = out['logits'][valid], out['feat'][valid]
+            t_logits = teacher['logits'][valid].detach()
+            t_feat = teacher['feat'][valid].detach()
+            y = labels[valid]
+            losses[f'loss_ce_{tag}'] = (1 - self.lambda_id) * self.loss_ce(
+                logits, y)
+            losses[f'loss_soft_ce_{tag}'] = self.lambda_id * \
+                self.loss_soft_ce(logits, t_logits)
+            losses[f'loss_tri_{tag}'] = (1 - self.lambda_tri) * \
+                self.loss_tri(feat, y)
+            losses[f'loss_soft_tri_{tag}'] = self.lambda_tri * \
+                self.loss_soft_tri(feat, t_feat, y)
+            with torch.no_grad():
+                losses[f'acc_{tag}'] = (logits.argmax(1) == y).float().mean()
+        return losses
