@@ -1,0 +1,237 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Accuracy of the tiny hierarchical model before pruning, right after 50%
+channel pruning of its backbone, and after fine-tuning (issue 6 benchmark).
+
+    python tools/analysis/prune_finetune_tiny.py --train-iters 400 \\
+        --finetune-iters 200 --work-dir work_dirs/prune_finetune_tiny
+
+Stages, each through the project's own tools in a subprocess:
+
+1. ``tools/train.py`` trains ``--config`` (default: the tiny Cityscapes-only
+   hierarchical model on ``data/synthetic``, generated first with
+   ``tools/dataset_converters/generate_synthetic.py`` if missing).
+2. ``tools/test.py`` scores the checkpoint (``HierIoUMetric`` in Cityscapes'
+   own classes: mIoU, mPA).
+3. ``tools/analysis/prune.py`` removes ``--ratio`` of the channels of the
+   layers matching ``--layers`` (default: the whole backbone) and writes the
+   pruned weights with their pruning history.
+4. ``tools/test.py`` scores the pruned checkpoint with the fine-tuning config
+   (the config plus a replay-only ``PruningHook(ratio=None)``, which rebuilds
+   the pruned shapes before the weights load).
+5. ``tools/train.py`` fine-tunes it (``load_from`` the pruned checkpoint, same
+   optimiser, a fresh schedule of ``--finetune-iters``), then
+   ``tools/test.py`` scores the result.
+
+Prints one table (params, FLOPs of one forward pass on a ``--shape`` input,
+mIoU, mPA, aAcc per stage) and the wall time; writes ``results.json`` and each
+stage's derived config, logs and checkpoint under ``--work-dir``.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+from mmengine.config import Config
+from prettytable import PrettyTable
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = 'configs/hier/hier_tiny_1xb4-200i_synthetic-cityscapes-128x128.py'
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Train, prune and fine-tune the tiny hierarchical model; '
+        'print params / FLOPs / mIoU / mPA before pruning, right after and '
+        'after fine-tuning')
+    parser.add_argument('--config', default=CONFIG)
+    parser.add_argument('--train-iters', type=int, default=400)
+    parser.add_argument('--finetune-iters', type=int, default=200)
+    parser.add_argument(
+        '--finetune-lr', type=float,
+        help='learning rate of the fine-tuning (default: the config\'s)')
+    parser.add_argument('--ratio', type=float, default=0.5,
+                        help='fraction of the selected channels to remove')
+    parser.add_argument('--layers', nargs='+', default=[r'^backbone\.'],
+                        help='state-dict key regexes of the pruned layers')
+    parser.add_argument('--importance', default='magnitude',
+                        choices=['magnitude', 'bn_scale'])
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=(128, 256),
+        metavar=('H', 'W'),
+        help='input of the FLOP count (default: a 128x256 test image)')
+    parser.add_argument('--work-dir', default='work_dirs/prune_finetune_tiny')
+    parser.add_argument(
+        '--data-root', default='data/synthetic',
+        help='output of generate_synthetic.py (generated here if missing)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--num-workers', type=int, default=2)
+    args = parser.parse_args()
+    if not 0.0 < args.ratio < 1.0:
+        raise ValueError(f'--ratio must be in (0, 1), got {args.ratio}')
+    if args.train_iters < 1 or args.finetune_iters < 1:
+        raise ValueError('--train-iters and --finetune-iters must be >= 1')
+    return args
+
+
+def run(cmd, log_file: str) -> None:
+    """Run ``python cmd...`` from the repository root, output to
+    ``log_file``."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    proc = subprocess.run([sys.executable] + cmd, cwd=REPO, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    with open(log_file, 'w') as f:
+        f.write(proc.stdout)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}), '
+                           f'log {log_file}:\n{proc.stdout[-4000:]}')
+
+
+def _set_data_root(node, data_root: str) -> int:
+    """Point every dataset ``data_root`` at ``data_root/<its folder>``;
+    returns how many were changed."""
+    count = 0
+    if isinstance(node, dict):
+        if 'data_root' in node:
+            node['data_root'] = osp.join(data_root,
+                                         osp.basename(node['data_root']))
+            count += 1
+        for value in node.values():
+            count += _set_data_root(value, data_root)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += _set_data_root(value, data_root)
+    return count
+
+
+def derive_config(args, iters: int, load_from=None, replay=False,
+                  lr=None) -> Config:
+    """``--config`` with a budget of ``iters``, the data root, and for the
+    pruned stages ``load_from`` and a replay-only ``PruningHook``."""
+    cfg = Config.fromfile(osp.join(REPO, args.config))
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = iters + 1  # scored by tools/test.py
+    cfg.default_hooks.checkpoint.interval = iters
+    cfg.default_hooks.logger.interval = max(1, min(50, iters // 10))
+    for sched in cfg.param_scheduler:
+        if sched.get('by_epoch', True):
+            raise ValueError(f'{args.config}: expected iteration-based '
+                             f'param schedulers, got {sched}')
+        sched.end = iters
+    if lr is not None:
+        cfg.optim_wrapper.optimizer.lr = lr
+    cfg.randomness = dict(seed=args.seed)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].num_workers = args.num_workers
+        cfg[loader].persistent_workers = args.num_workers > 0
+        if _set_data_root(cfg[loader].dataset, args.data_root) == 0:
+            raise ValueError(f'{args.config}: {loader} has no data_root')
+    cfg.load_from = load_from
+    if replay:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='PruningHook', ratio=None)
+        ]
+    return cfg
+
+
+def test(cfg_path: str, ckpt: str, out_dir: str) -> dict:
+    """Score ``ckpt`` with ``tools/test.py``; returns its metrics json."""
+    before = set(glob.glob(osp.join(out_dir, '*', '*.json')))
+    run(['tools/test.py', cfg_path, ckpt, '--work-dir', out_dir],
+        osp.join(out_dir + '.out'))
+    new = sorted(set(glob.glob(osp.join(out_dir, '*', '*.json'))) - before)
+    if not new:
+        raise RuntimeError(f'tools/test.py wrote no metrics json under '
+                           f'{out_dir}')
+    with open(new[-1]) as f:
+        return json.load(f)
+
+
+def size_of(cfg_path: str, ckpt: str, shape) -> dict:
+    """Params and FLOPs of the (possibly pruned) model in ``ckpt``."""
+    import torch
+
+    from mmhier.pruning import count_params_flops, init_pruned_model
+    model = init_pruned_model(cfg_path, ckpt)
+    return count_params_flops(model, torch.randn(1, 3, *shape))
+
+
+def main():
+    args = parse_args()
+    start = time.perf_counter()
+    work = osp.abspath(args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    args.data_root = osp.abspath(osp.join(REPO, args.data_root))
+    if not osp.isdir(osp.join(args.data_root, 'cityscapes')):
+        print(f'generating the synthetic data in {args.data_root} ...',
+              flush=True)
+        run(['tools/dataset_converters/generate_synthetic.py', '--out-dir',
+             args.data_root], osp.join(work, 'generate.out'))
+
+    # 1-2: train and score the unpruned model
+    train_cfg = osp.join(work, 'train_config.py')
+    derive_config(args, args.train_iters).dump(train_cfg)
+    train_dir = osp.join(work, 'train')
+    print(f'training {args.train_iters} iterations ...', flush=True)
+    run(['tools/train.py', train_cfg, '--work-dir', train_dir],
+        osp.join(work, 'train.out'))
+    trained = osp.join(train_dir, f'iter_{args.train_iters}.pth')
+    stages = [('trained', train_cfg, trained,
+               test(train_cfg, trained, osp.join(work, 'test_trained')))]
+
+    # 3-4: prune offline, score right away (the replay hook rebuilds shapes)
+    pruned = osp.join(work, 'pruned.pth')
+    print(f'pruning {args.ratio:.0%} of the channels of {args.layers} ...',
+          flush=True)
+    run(['tools/analysis/prune.py', train_cfg, trained, '--out', pruned,
+         '--ratio', str(args.ratio), '--importance', args.importance,
+         '--shape', *map(str, args.shape), '--layers', *args.layers],
+        osp.join(work, 'prune.out'))
+    ft_cfg = osp.join(work, 'finetune_config.py')
+    derive_config(args, args.finetune_iters, load_from=pruned, replay=True,
+                  lr=args.finetune_lr).dump(ft_cfg)
+    stages.append(('pruned', ft_cfg, pruned,
+                   test(ft_cfg, pruned, osp.join(work, 'test_pruned'))))
+
+    # 5: fine-tune and score
+    ft_dir = osp.join(work, 'finetune')
+    print(f'fine-tuning {args.finetune_iters} iterations ...', flush=True)
+    run(['tools/train.py', ft_cfg, '--work-dir', ft_dir],
+        osp.join(work, 'finetune.out'))
+    tuned = osp.join(ft_dir, f'iter_{args.finetune_iters}.pth')
+    stages.append(('pruned + fine-tuned', ft_cfg, tuned,
+                   test(ft_cfg, tuned, osp.join(work, 'test_finetuned'))))
+
+    table = PrettyTable([
+        'stage', 'params', f'FLOPs ({args.shape[0]}x{args.shape[1]})',
+        'mIoU', 'mPA', 'aAcc'
+    ])
+    results = []
+    for name, cfg_path, ckpt, metrics in stages:
+        size = size_of(cfg_path, ckpt, args.shape)
+        results.append(dict(stage=name, checkpoint=ckpt, **size,
+                            metrics=metrics))
+        table.add_row([
+            name, f'{size["params"] / 1e3:.1f} K',
+            f'{size["flops"] / 1e6:.1f} M', metrics['mIoU'], metrics['mPA'],
+            metrics['aAcc']
+        ])
+    wall = time.perf_counter() - start
+    with open(osp.join(work, 'results.json'), 'w') as f:
+        json.dump(dict(args=vars(args), stages=results, seconds=wall), f,
+                  indent=1)
+    print(f'{args.config}: train {args.train_iters} it, prune '
+          f'{args.ratio:.0%} of {args.layers} ({args.importance}), '
+          f'fine-tune {args.finetune_iters} it; test set scores in '
+          'Cityscapes classes (%)')
+    print(table)
+    print(f'wall time {wall:.0f} s')
+
+
+if __name__ == '__main__':
+    main()
