@@ -157,10 +157,15 @@ class IdentityBalancedSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         plan = self._identity_plan()
+        # Draw the instances of the whole global plan, then take this rank's
+        # columns: the union of the ranks' batches is then exactly the batch
+        # one process with the global batch size would draw (DDP with N
+        # ranks x P x K == one process with N*P x K).
+        rng = np.random.default_rng([self.seed, self.epoch, 1])
+        offsets = self._instance_offsets(self._counts[plan], rng)
         p = self.num_identities
-        mine = plan[:, self.rank * p:(self.rank + 1) * p]
-        rng = np.random.default_rng([self.seed, self.epoch, self.rank, 1])
-        offsets = self._instance_offsets(self._counts[mine], rng)
+        cols = slice(self.rank * p, (self.rank + 1) * p)
+        mine, offsets = plan[:, cols], offsets[:, cols]
         positions = self._starts[mine][..., None] + offsets
         yield from self._order[positions].reshape(-1).tolist()
 

@@ -82,6 +82,22 @@ def test_ddp_ranks_share_plan_but_get_different_identities():
         assert len(ids[0] | ids[1] | ids[2]) == 6  # disjoint across ranks
 
 
+def test_ddp_union_equals_one_process_global_batch():
+    """N ranks x (P x K) draw exactly the batches of one process with the
+    global batch N*P x K (what DDP-vs-single-process equivalence needs)."""
+    labels = [i // 6 for i in range(12 * 6)]  # 12 identities x 6 images
+    ds = _LabelledDataset(labels)
+    single = _batches(
+        IdentityBalancedSampler(ds, 16, 4, iters_per_epoch=5, seed=7))
+    ranks = [
+        _batches(
+            IdentityBalancedSampler(
+                ds, 8, 4, iters_per_epoch=5, seed=7, rank=r, num_replicas=2))
+        for r in range(2)
+    ]
+    np.testing.assert_array_equal(np.concatenate(ranks, axis=1), single)
+
+
 def test_set_labels_rebuilds_and_drops_outliers():
     ds = _LabelledDataset(LABELS)
     sampler = IdentityBalancedSampler(ds, 8, 4, iters_per_epoch=20, seed=0)
