@@ -1,1 +1,7 @@
 # Copyright (c) mmhier contributors. All rights reserved.
+from .level_visualizer import (colorize_nodes, deepest_decision,  # noqa
+                               draw_level_panels, panel_size)
+
+__all__ = [
+    'colorize_nodes', 'deepest_decision', 'draw_level_panels', 'panel_size'
+]

@@ -1,0 +1,22 @@
+# Tiny CPU version of hier_r50-d8_1xb4-*_cityscapes-512x706.py: the tiny
+# hierarchical model of hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py
+# trained on synthetic Cityscapes alone (same model, optimiser, schedule and
+# seed; batch 4 from one dataset), validated on that dataset in its own label
+# space with MultiDatasetHierMetric.
+_base_ = ['./hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py']
+
+train_dataloader = dict(
+    _delete_=True,
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=_base_.cityscapes_train)
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=_base_.cityscapes_val)
+test_dataloader = val_dataloader
