@@ -48,26 +48,32 @@ if ! "$PY" -c "import torch, torchvision, sys; sys.exit(torch.__version__.split(
   "${PIP[@]}" install "$(pin torch)" "$(pin torchvision)"
 fi
 
-# 3. full mmcv with compiled ops
+# 3. full mmcv with compiled ops (its runtime needs mmengine: install first)
+if ! "$PY" -c "import mmengine, sys; sys.exit(mmengine.__version__ != '0.10.7')" 2>/dev/null; then
+  "${PIP[@]}" install -q "$(pin mmengine)"
+fi
 have_mmcv() {
   "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '2.1.0')" 2>/dev/null
 }
 if ! have_mmcv; then
   echo "[setup_env] looking for an mmcv 2.1.0 wheel (PIP_FIND_LINKS=${PIP_FIND_LINKS:-unset})"
-  if ! "${PIP[@]}" install --no-cache-dir --only-binary mmcv --no-deps "$(pin mmcv)" || ! have_mmcv; then
+  if ! "${PIP[@]}" install --no-cache-dir --only-binary mmcv "$(pin mmcv)" || ! have_mmcv; then
     echo "[setup_env] no usable wheel: building mmcv 2.1.0 from source (C++20, ~11 min)"
     "${PIP[@]}" uninstall -y mmcv >/dev/null 2>&1 || true
     SRC_DIR=$(mktemp -d)
-    "${PIP[@]}" download --no-deps --no-binary :all: --no-cache-dir -d "$SRC_DIR" "$(pin mmcv)"
+    # mmcv 2.1.0's setup.py imports pkg_resources (gone from setuptools>=70)
+    # and torch, already to write its metadata: use this environment's.
+    SETUPTOOLS_BEFORE=$("$PY" -c "import setuptools; print(setuptools.__version__)")
+    "${PIP[@]}" install -q "setuptools<70" ninja psutil
+    "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation \
+      --no-cache-dir -d "$SRC_DIR" "$(pin mmcv)"
     tar -xzf "$SRC_DIR"/mmcv-2.1.0.tar.gz -C "$SRC_DIR"
     # torch >= 2.10 headers require C++20; mmcv 2.1.0 hard-codes c++17.
     sed -i 's/-std=c++17/-std=c++20/g' "$SRC_DIR/mmcv-2.1.0/setup.py"
     grep -q -- '-std=c++20' "$SRC_DIR/mmcv-2.1.0/setup.py" || {
       echo "[setup_env] could not patch mmcv's C++ standard flag" >&2; exit 1; }
-    SETUPTOOLS_BEFORE=$("$PY" -c "import setuptools; print(setuptools.__version__)")
-    "${PIP[@]}" install -q "setuptools<70" ninja psutil
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" FORCE_CUDA="${FORCE_CUDA:-0}" \
-      "${PIP[@]}" install --no-build-isolation --no-cache-dir --no-deps "$SRC_DIR/mmcv-2.1.0"
+      "${PIP[@]}" install --no-build-isolation --no-cache-dir "$SRC_DIR/mmcv-2.1.0"
     "${PIP[@]}" install -q "setuptools==$SETUPTOOLS_BEFORE"
     rm -rf "$SRC_DIR"
     have_mmcv || { echo "[setup_env] mmcv build failed" >&2; exit 1; }
