@@ -7,3 +7,7 @@ from .softmax_triplet import (SoftmaxTripletLoss,  # noqa: F401
                               pairwise_euclidean_distance,
                               soft_softmax_triplet_loss, softmax_triplet_loss)
 from .hierarchical_loss import HierarchicalLoss, hierarchical_loss  # noqa
+from .soft_hierarchical_loss import (SoftHierarchicalLoss,  # noqa: F401
+                                     classifier_reach_probs,
+                                     confidence_pseudo_labels,
+                                     soft_hierarchical_loss)

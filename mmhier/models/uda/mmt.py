@@ -6,15 +6,19 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
 from mmengine.runner.checkpoint import load_state_dict
-from mmengine.structures import BaseDataElement
+from mmengine.structures import BaseDataElement, PixelData
+from mmseg.models.segmentors import BaseSegmentor
+from mmseg.structures import SegDataSample
 
+from mmhier.models.losses.soft_hierarchical_loss import \
+    confidence_pseudo_labels
 from mmhier.registry import MODELS
 from mmhier.utils import load_checkpoint_safe
 
-NET_NAMES = ('peer1', 'peer2', 'mean1', 'mean2')
+TASKS = ('auto', 'reid', 'seg')
 
 #: Normalises one tensor or a list of views (ImageNet mean/std, BGR -> RGB).
 MULTIVIEW_PREPROCESSOR = dict(
@@ -86,6 +90,35 @@ class MMT(BaseModel):
     ``mode='predict'`` returns data samples, and
     ``net.reset_classifier(centroids)`` re-creates the classifier.
 
+    **Segmentation** (``task='seg'``, chosen automatically for an mmseg
+    segmentor, e.g. ``EncoderDecoder`` with a ``HierarchicalDecodeHead``):
+    a batch mixes labelled source images and unlabelled target images
+    (``MultiSourceRatioSampler``); samples whose ``dataset_name`` is in
+    ``target_datasets`` are target. Per peer i (teacher j = the other mean
+    net; with ``num_peers=1`` the peer's own mean net, i.e. a classic mean
+    teacher) the loss is
+
+    .. math::
+        \mathcal{L}_i = \mathcal{L}_{hier}(\theta_i; src)
+            + (1-\lambda_{id})\,\mathcal{L}_{hier}(\theta_i;
+              \hat{y}_{tgt})
+            + \lambda_{id}\,\mathcal{L}_{soft\text{-}hier}(\theta_i |
+              E[\theta_j]; tgt)
+
+    where :math:`\hat y` are the confident leaves of the mean nets'
+    averaged leaf probabilities (:func:`confidence_pseudo_labels`, global
+    or class-balanced thresholds) and the soft term is
+    :class:`~mmhier.models.losses.SoftHierarchicalLoss`. The mean nets
+    predict on the clean batch (source images included, so that their BN
+    statistics follow the same source + target mix as the peers' whose
+    weights they average; only the target rows are used); each peer gets its
+    own :class:`SegViewAugment` view of the whole batch, and the same affine
+    transform moves the source labels (nearest), the soft maps and the
+    pseudo labels into that view. The target terms are computed at the
+    head's logit resolution; the source term is the head's own loss. The
+    views are drawn from a generator seeded with ``aug_seed + iteration``,
+    so ``--resume`` continues exactly as an uninterrupted run.
+
     Args:
         model (dict): Config of the inner model (e.g. ``ReIDModel``).
         loss_ce (dict): Hard identity loss on pseudo labels (cross-entropy
@@ -96,7 +129,9 @@ class MMT(BaseModel):
         loss_soft_tri (dict): Soft softmax-triplet loss whose target is the
             peer mean net's softmax over (d_ap, d_an) at the student's mined
             indices.
-        lambda_id (float): λ_id. Defaults to 0.5 (authors).
+        lambda_id (float): λ_id, the weight of the soft class term
+            against the hard one (re-ID identities, or segmentation pixels).
+            Defaults to 0.5 (authors).
         lambda_tri (float): λ_tri. Defaults to 0.8 (authors'
             ``--soft-tri-weight``).
         peer_init (str | list[str], optional): Source-domain checkpoint(s)
@@ -109,9 +144,27 @@ class MMT(BaseModel):
             clustering hook re-initialises them. Defaults to None.
         test_net (str): ``'mean1'``, ``'mean2'`` or ``'auto'``.
         data_preprocessor (dict, optional): Shared data preprocessor of all
-            four nets (the inner model's own one is not used); it must accept
-            a list of views. None: ``mmpretrain.SelfSupDataPreprocessor``
-            with ImageNet mean/std and BGR -> RGB.
+            four nets (the inner model's own one is not used). None: for
+            re-ID ``mmpretrain.SelfSupDataPreprocessor`` with ImageNet
+            mean/std and BGR -> RGB (it must accept a list of views); for
+            segmentation the inner segmentor's ``data_preprocessor``.
+        task (str): ``'reid'``, ``'seg'`` or ``'auto'`` (``'seg'`` when the
+            inner model is an mmseg ``BaseSegmentor``). Defaults to
+            ``'auto'``.
+        num_peers (int): 2 (MMT) or 1 (one peer + its mean net: the mean
+            teacher baseline). Defaults to 2.
+        target_datasets (str | Sequence[str], optional): Segmentation:
+            ``dataset_name`` of the unlabelled target samples.
+        loss_seg_soft (dict): Segmentation soft term.
+        loss_seg_hard (dict): Segmentation hard pseudo-label term (a
+            hierarchical loss).
+        pseudo_threshold (float): Confidence threshold of the pseudo labels
+            (the cap of the class thresholds when class-balanced). Defaults
+            to 0.9.
+        class_balanced_portion (float, optional): CBST portion; None uses
+            the global threshold only. Defaults to None.
+        view_augment (dict): Per-peer view augmentation (segmentation).
+        aug_seed (int): Seed of the per-iteration view generator.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -127,42 +180,70 @@ class MMT(BaseModel):
                  peer_init: Optional[Union[str, Sequence[str]]] = None,
                  test_net: str = 'auto',
                  data_preprocessor: Optional[dict] = None,
+                 task: str = 'auto',
+                 num_peers: int = 2,
+                 target_datasets: Optional[Union[str, Sequence[str]]] = None,
+                 loss_seg_soft: dict = dict(type='SoftHierarchicalLoss'),
+                 loss_seg_hard: dict = dict(
+                     type='HierarchicalLoss', loss_name='loss_pseudo'),
+                 pseudo_threshold: float = 0.9,
+                 class_balanced_portion: Optional[float] = None,
+                 view_augment: dict = dict(type='SegViewAugment'),
+                 aug_seed: int = 0,
                  init_cfg: Optional[dict] = None):
+        if task not in TASKS:
+            raise ValueError(f'task must be one of {TASKS}, got {task!r}')
+        if task == 'auto':
+            task = self._infer_task(model)
+        if num_peers not in (1, 2):
+            raise ValueError(f'num_peers must be 1 or 2, got {num_peers}')
         if data_preprocessor is None:
-            data_preprocessor = copy.deepcopy(MULTIVIEW_PREPROCESSOR)
+            data_preprocessor = copy.deepcopy(
+                model.get('data_preprocessor') if task == 'seg' else
+                MULTIVIEW_PREPROCESSOR)
+            if data_preprocessor is None:
+                raise KeyError('MMT(task=\'seg\'): give data_preprocessor= '
+                               'or set one in the inner model config')
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.task = task
+        self.num_peers = num_peers
         if not (0 <= lambda_id <= 1 and 0 <= lambda_tri <= 1):
             raise ValueError('lambda_id and lambda_tri must be in [0, 1], got '
                              f'{lambda_id} and {lambda_tri}')
-        if test_net not in ('mean1', 'mean2', 'auto'):
-            raise ValueError("test_net must be 'mean1', 'mean2' or 'auto', "
-                             f'got {test_net!r}')
+        if test_net not in ('mean1', 'mean2', 'auto') or \
+                (num_peers == 1 and test_net == 'mean2'):
+            raise ValueError("test_net must be 'mean1', 'mean2' (two peers) "
+                             f"or 'auto', got {test_net!r}")
         if isinstance(peer_init, str):
             peer_init = [peer_init]
-        if peer_init is not None and len(peer_init) not in (1, 2):
-            raise ValueError('peer_init takes one or two checkpoints, got '
-                             f'{len(peer_init)}')
+        if peer_init is not None and not 1 <= len(peer_init) <= num_peers:
+            raise ValueError(f'peer_init takes 1 to {num_peers} '
+                             f'checkpoint(s), got {len(peer_init)}')
         self.peer_init = list(peer_init) if peer_init else None
         self.lambda_id = lambda_id
         self.lambda_tri = lambda_tri
         self.test_net = test_net
 
-        self.peer1 = MODELS.build(copy.deepcopy(model))
-        self.peer2 = MODELS.build(copy.deepcopy(model))
-        for name in ('peer1', 'peer2'):
-            if not hasattr(getattr(self, name), 'reset_classifier'):
-                raise TypeError(
-                    f'the inner model {type(getattr(self, name)).__name__} '
-                    'has no reset_classifier(centroids); MMT needs it')
-        self.mean1 = copy.deepcopy(self.peer1)
-        self.mean2 = copy.deepcopy(self.peer2)
+        for k in range(1, num_peers + 1):
+            setattr(self, f'peer{k}', MODELS.build(copy.deepcopy(model)))
+        for k in range(1, num_peers + 1):
+            setattr(self, f'mean{k}', copy.deepcopy(self.peers[k - 1]))
         self._freeze_mean_nets()
 
-        self.loss_ce = MODELS.build(loss_ce)
-        self.loss_soft_ce = MODELS.build(loss_soft_ce)
-        self.loss_tri = MODELS.build(loss_tri)
-        self.loss_soft_tri = MODELS.build(loss_soft_tri)
+        if task == 'reid':
+            if not hasattr(self.peer1, 'reset_classifier'):
+                raise TypeError(
+                    f'the inner model {type(self.peer1).__name__} has no '
+                    'reset_classifier(centroids); MMT needs it')
+            self.loss_ce = MODELS.build(loss_ce)
+            self.loss_soft_ce = MODELS.build(loss_soft_ce)
+            self.loss_tri = MODELS.build(loss_tri)
+            self.loss_soft_tri = MODELS.build(loss_soft_tri)
+        else:
+            self._build_seg(target_datasets, loss_seg_soft, loss_seg_hard,
+                            pseudo_threshold, class_balanced_portion,
+                            view_augment, aug_seed)
 
         self.register_buffer('pseudo_labels',
                              torch.zeros(0, dtype=torch.long))
@@ -171,13 +252,32 @@ class MMT(BaseModel):
     # ------------------------------------------------------------------
     # nets, weights, checkpoints
     # ------------------------------------------------------------------
+    @staticmethod
+    def _infer_task(model: dict) -> str:
+        """``'seg'`` for an mmseg segmentor config, else ``'reid'``."""
+        cls = model.get('type')
+        if isinstance(cls, str):
+            cls = MODELS.get(cls)
+        return 'seg' if isinstance(cls, type) and issubclass(
+            cls, BaseSegmentor) else 'reid'
+
     @property
     def peers(self) -> List[nn.Module]:
-        return [self.peer1, self.peer2]
+        return [getattr(self, f'peer{k + 1}') for k in range(self.num_peers)]
 
     @property
     def mean_nets(self) -> List[nn.Module]:
-        return [self.mean1, self.mean2]
+        return [getattr(self, f'mean{k + 1}') for k in range(self.num_peers)]
+
+    @property
+    def net_names(self) -> List[str]:
+        return [f'{kind}{k}' for kind in ('peer', 'mean')
+                for k in range(1, self.num_peers + 1)]
+
+    def teacher_of(self, i: int) -> int:
+        """Index of the mean net that supervises peer ``i``: the OTHER
+        peer's (MMT), or its own with one peer (mean teacher)."""
+        return 1 - i if self.num_peers == 2 else i
 
     def _freeze_mean_nets(self) -> None:
         for net in self.mean_nets:
@@ -189,7 +289,7 @@ class MMT(BaseModel):
         (E^(0)[θ_i] = θ_i)."""
         super().init_weights()
         if self.peer_init:
-            ckpts = self.peer_init * (2 // len(self.peer_init))
+            ckpts = self.peer_init * (self.num_peers // len(self.peer_init))
             for peer, filename in zip(self.peers, ckpts):
                 checkpoint = load_checkpoint_safe(filename)
                 state = checkpoint.get('state_dict', checkpoint)
@@ -237,7 +337,9 @@ class MMT(BaseModel):
             self.pseudo_labels = self.pseudo_labels.new_full(
                 state_dict[key].shape, -1)
         changed = False
-        for net_name in NET_NAMES:
+        if self.task != 'reid':
+            return changed
+        for net_name in self.net_names:
             net = getattr(self, net_name)
             for name, param in net.named_parameters():
                 incoming = state_dict.get(f'{prefix}{net_name}.{name}')
@@ -347,7 +449,10 @@ class MMT(BaseModel):
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[BaseDataElement]) -> Dict[str, torch.Tensor]:
         """Run both peers and both mean nets on their views and assemble the
-        losses (:meth:`_reid_mmt_loss`)."""
+        losses (:meth:`_reid_mmt_loss`; segmentation:
+        :meth:`_seg_mmt_loss`)."""
+        if self.task == 'seg':
+            return self._seg_mmt_loss(inputs, data_samples)
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
             raise TypeError(
                 'MMT.loss expects two augmented views [view1, view2] of the '
@@ -377,8 +482,8 @@ class MMT(BaseModel):
         """
         valid = labels >= 0
         losses = dict()
-        for i, j in ((0, 1), (1, 0)):
-            out, teacher = peer_out[i], mean_out[j]
+        for i in range(self.num_peers):
+            out, teacher = peer_out[i], mean_out[self.teacher_of(i)]
             tag = str(i + 1)
             if not bool(valid.any()):
                 # keep the graph connected (DDP) when a batch holds outliers
@@ -401,4 +506,163 @@ class MMT(BaseModel):
                 self.loss_soft_tri(feat, t_feat, y)
             with torch.no_grad():
                 losses[f'acc_{tag}'] = (logits.argmax(1) == y).float().mean()
+        return losses
+
+    # ------------------------------------------------------------------
+    # segmentation
+    # ------------------------------------------------------------------
+    def _build_seg(self, target_datasets, loss_seg_soft: dict,
+                   loss_seg_hard: dict, pseudo_threshold: float,
+                   class_balanced_portion: Optional[float],
+                   view_augment: dict, aug_seed: int) -> None:
+        head = getattr(self.peer1, 'decode_head', None)
+        if not hasattr(head, 'forward_classifiers') or \
+                not hasattr(head, 'tree'):
+            raise TypeError(
+                'MMT(task=\'seg\') needs a segmentor with a '
+                f'HierarchicalDecodeHead, got decode_head '
+                f'{type(head).__name__}')
+        if isinstance(target_datasets, str):
+            target_datasets = [target_datasets]
+        if not target_datasets:
+            raise ValueError('MMT(task=\'seg\') needs target_datasets: the '
+                             'dataset_name(s) of the unlabelled target')
+        self.target_datasets = tuple(target_datasets)
+        self.loss_seg_soft = MODELS.build(loss_seg_soft)
+        self.loss_seg_hard = MODELS.build(loss_seg_hard)
+        for loss in (self.loss_seg_soft, self.loss_seg_hard):
+            loss.bind_taxonomy(head.tree)
+        self.pseudo_threshold = pseudo_threshold
+        self.class_balanced_portion = class_balanced_portion
+        # validate now rather than at the first iteration
+        confidence_pseudo_labels(
+            torch.ones(1, 1, 1, 1), pseudo_threshold, class_balanced_portion)
+        self.view_augment = MODELS.build(view_augment)
+        self.aug_seed = aug_seed
+
+    @staticmethod
+    def _seg_logits(net: nn.Module, img: torch.Tensor) -> List[torch.Tensor]:
+        """Per-classifier logits ``[B, K_j, h, w]`` of a segmentor."""
+        return net.decode_head.forward_classifiers(net.extract_feat(img))
+
+    def _split_domains(self, data_samples: List[BaseDataElement]):
+        """Indices of the source and the target samples of a batch."""
+        src, tgt = [], []
+        for k, sample in enumerate(data_samples):
+            name = sample.metainfo.get('dataset_name')
+            if name is None:
+                raise KeyError(
+                    f'data sample of {sample.metainfo.get("img_path")} has '
+                    "no metainfo['dataset_name']; pack it (PackHierSegInputs)")
+            if name in self.target_datasets:
+                tgt.append(k)
+            else:
+                if 'gt_sem_seg' not in sample:
+                    raise KeyError(
+                        f'source sample {sample.metainfo.get("img_path")} '
+                        f'({name}) has no gt_sem_seg; target_datasets='
+                        f'{self.target_datasets}')
+                src.append(k)
+        return src, tgt
+
+    @torch.no_grad()
+    def _seg_teacher_targets(self, inputs: torch.Tensor,
+                             tgt_idx: torch.Tensor):
+        """Mean nets on the clean batch: each one's per-classifier softmax
+        (concatenated slots ``[Bt, S, h, w]``) and the leaf pseudo labels
+        (node codes, 255 = rejected) of their averaged leaf probabilities,
+        at the target images.
+
+        The mean nets see the whole batch, source images included, although
+        only the target rows are used: like the peers, whose weights they
+        average, they then normalise (and keep BN running statistics) over
+        the source + target mix.
+        """
+        head = self.peer1.decode_head
+        slot_probs, leaf_probs = [], []
+        for mean in self.mean_nets:
+            logits = [z[tgt_idx] for z in self._seg_logits(mean, inputs)]
+            slot_probs.append(
+                torch.cat([F.softmax(z, dim=1) for z in logits], dim=1))
+            leaf_probs.append(head.leaf_log_probs(logits).exp())
+        leaf, thresholds = confidence_pseudo_labels(
+            sum(leaf_probs) / len(leaf_probs), self.pseudo_threshold,
+            self.class_balanced_portion)
+        ignore = leaf == 255
+        codes = head.leaf_node[leaf.clamp(max=head.num_classes - 1)]
+        codes = codes.masked_fill(ignore, 255)
+        return slot_probs, codes, thresholds
+
+    def _seg_mmt_loss(self, inputs: torch.Tensor,
+                      data_samples: List[BaseDataElement]
+                      ) -> Dict[str, torch.Tensor]:
+        """The segmentation loss terms of MMT (class docstring).
+
+        Returns, for each peer i: ``loss_src_i`` (hierarchical loss on the
+        source labels), ``loss_pseudo_i`` (hierarchical loss on the mean
+        nets' pseudo labels, weighted 1-λ_id), ``loss_soft_i`` (soft
+        hierarchical loss against mean net j, weighted λ_id), ``acc_src_i``;
+        and ``pseudo_ratio`` (fraction of target pixels with a pseudo label).
+        """
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError('MMT(task=\'seg\') expects one batch tensor from '
+                            'SegDataPreProcessor, got '
+                            f'{type(inputs).__name__}')
+        head = self.peer1.decode_head
+        src, tgt = self._split_domains(data_samples)
+        src_samples = [data_samples[k] for k in src]
+        tgt_names = [data_samples[k].metainfo['dataset_name'] for k in tgt]
+        device = inputs.device
+        src_idx = torch.tensor(src, dtype=torch.long, device=device)
+        tgt_idx = torch.tensor(tgt, dtype=torch.long, device=device)
+        losses = dict()
+        if tgt:
+            slot_probs, codes, _ = self._seg_teacher_targets(inputs, tgt_idx)
+            losses['pseudo_ratio'] = (codes != 255).float().mean()
+        if src:
+            src_labels = torch.stack(
+                [s.gt_sem_seg.data for s in src_samples]).float()
+        step = MessageHub.get_current_instance().get_info('iter', 0)
+        generator = torch.Generator().manual_seed(self.aug_seed + int(step))
+        sizes = list(head.classifier_sizes)
+        for i, peer in enumerate(self.peers):
+            tag = str(i + 1)
+            params = self.view_augment.sample(len(data_samples), generator)
+            theta = params['theta']
+            logits = self._seg_logits(peer, self.view_augment(inputs, params))
+            # exact zeros connected to every classifier (DDP, empty domains)
+            zero = sum(z.sum() for z in logits) * 0
+            losses[f'loss_src_{tag}'] = zero
+            losses[f'loss_pseudo_{tag}'] = zero
+            losses[f'loss_soft_{tag}'] = zero
+            if src:
+                view_labels = self.view_augment.warp(
+                    src_labels, theta[src], mode='nearest').long()
+                view_samples = [
+                    SegDataSample(
+                        metainfo=s.metainfo,
+                        gt_sem_seg=PixelData(data=label))
+                    for s, label in zip(src_samples, view_labels)
+                ]
+                items = head.loss_by_feat([z[src_idx] for z in logits],
+                                          view_samples)
+                losses[f'loss_src_{tag}'] = zero + sum(
+                    v for k, v in items.items() if 'loss' in k)
+                losses[f'acc_src_{tag}'] = items['acc_seg']
+            if tgt:
+                tgt_logits = [z[tgt_idx] for z in logits]
+                out_size = tgt_logits[0].shape[2:]
+                teacher = self.view_augment.warp(
+                    slot_probs[self.teacher_of(i)], theta[tgt], out_size)
+                soft = self.loss_seg_soft(
+                    tgt_logits, teacher.split(sizes, dim=1))
+                view_codes = self.view_augment.warp(
+                    codes[:, None].float(), theta[tgt], out_size,
+                    mode='nearest')[:, 0].long()
+                hard = self.loss_seg_hard(
+                    tgt_logits, view_codes, dataset_names=tgt_names)
+                losses[f'loss_soft_{tag}'] = zero + self.lambda_id * sum(
+                    soft.values())
+                losses[f'loss_pseudo_{tag}'] = zero + (
+                    1 - self.lambda_id) * sum(hard.values())
         return losses
