@@ -20,6 +20,10 @@ def run_tool(*args, env=None, timeout=300):
     full_env.setdefault('OMP_NUM_THREADS', '1')
     full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get(
         'PYTHONPATH', '')
+    # shell launchers (dist_train.sh) use the interpreter running the tests
+    full_env['PYTHON'] = sys.executable
+    full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + \
+        full_env.get('PATH', '')
     if env:
         full_env.update(env)
     cmd = list(args)
