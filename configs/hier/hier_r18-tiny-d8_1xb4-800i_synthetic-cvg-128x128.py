@@ -38,11 +38,12 @@ model = dict(
 # Data: synthetic_cvg_1x4_ratio121.py with every image scaled to TWICE the
 # synthetic Cityscapes size (512x256) before the 128x128 crop. The synthetic
 # images are 8x smaller than the real ones (the paper trains at 1024x512,
-# half the real size); at 256x128 a Cityscapes/Vistas sign is ~10 px, about
-# one cell of the stride-8 feature map, and a from-scratch tiny model does
-# not learn to find it in a few hundred iterations (measured: traffic-sign
-# IoU 0 after 800 iterations). At 512x256 signs are ~20 px. Same crop, so
-# the training cost per iteration is unchanged.
+# half the real size); a sign of ~10 px at 256x128 (the first generator) is
+# about one cell of the stride-8 feature map, and a from-scratch tiny model
+# did not learn to find it (traffic-sign IoU 0 after 800 iterations). The
+# generator now draws street-scene sign faces 14-34 px wide at 256x128
+# (docs/synthetic_data.md), ~30-70 px at this scale.
+# Same crop, so the training cost per iteration is unchanged.
 scale = (512, 256)  # (w, h)
 meta_keys = _base_.meta_keys
 pixel_train_pipeline = [
@@ -65,7 +66,7 @@ gtsdb_train_pipeline = [
     dict(type='BoxToMask', mode='box', label_type='weak'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
-    dict(type='RandomFlip', prob=0.5),
+    # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 # the flat baseline's GTSDB labels (sign outline as per-pixel labels)
@@ -75,7 +76,7 @@ gtsdb_flat_train_pipeline = [
     dict(type='BoxToMask', mode='shape', label_type='pixel'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
-    dict(type='RandomFlip', prob=0.5),
+    # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 gtsdb_test_pipeline = [

@@ -16,6 +16,11 @@ from mmhier.datasets.gtsdb_meta import (GTSDB_CLASS_SCHEMES, GTSDB_CLASSES,
                                         GTSDB_COLOR_SCHEMES, GTSDB_SHAPES,
                                         SIGN_SHAPES)
 from mmhier.datasets.synthetic import MARKER, generate, glyph_code
+from mmhier.datasets.synthetic.generator import (GTSDB_IMAGE_FACTOR,
+                                                 GTSDB_SIGNS_PER_IMAGE,
+                                                 _gtsdb_class_ids)
+from mmhier.datasets.synthetic.scene import render_street_scene
+from mmhier.datasets.synthetic.style import CITYSCAPES_STYLE
 
 TINY = dict(num_train=2, num_val=1, num_reid_train_ids=3, num_reid_test_ids=3)
 
@@ -235,6 +240,44 @@ def test_gtsdb_ppm_and_boxes(tiny_root):
     # Some images have no sign at all, as in the real benchmark.
     with_signs = {(r[0]) for r in all_rows}
     assert len(with_signs) < num_images
+
+
+def test_gtsdb_counts_and_class_balance(tiny_root):
+    for split, n in (('TrainIJCNN2013', TINY['num_train']),
+                     ('TestIJCNN2013', TINY['num_val'])):
+        ppms = glob.glob(osp.join(tiny_root, 'gtsdb', split, '*.ppm'))
+        assert len(ppms) == GTSDB_IMAGE_FACTOR * n
+    empty = {0, 7}
+    per_image = _gtsdb_class_ids(np.random.default_rng(0), 30, empty)
+    assert len(per_image) == 30
+    lo, hi = GTSDB_SIGNS_PER_IMAGE
+    for i, ids in enumerate(per_image):
+        if i in empty:
+            assert ids == []
+        else:
+            assert lo <= len(ids) <= hi and len(set(ids)) == len(ids)
+    # Shuffled rounds of all 43 classes: class counts differ by <= 1.
+    counts = np.bincount(sum(per_image, []), minlength=43)
+    assert len(counts) == 43 and counts.max() - counts.min() <= 1
+    assert counts.sum() >= 28 * lo
+
+
+def test_street_signs_are_visible_and_sized():
+    widths = []
+    for seed in range(4):
+        scene = render_street_scene(np.random.default_rng(seed), 256, 128,
+                                    CITYSCAPES_STYLE, num_signs=(3, 3))
+        for left, top, right, bottom, _ in scene.boxes:
+            assert 0 <= left <= right < 256 and 0 <= top <= bottom < 128
+            widths.append(right - left + 1)
+    assert len(widths) >= 6
+    # faces drawn 14-34 px wide at 256 columns (occlusion may trim some)
+    assert max(widths) <= 36 and np.median(widths) >= 12, widths
+    # GTSDB mode: the requested classes in order, all fronts on top.
+    scene = render_street_scene(np.random.default_rng(0), 340, 200,
+                                CITYSCAPES_STYLE, sign_px=(16, 48),
+                                signs_on_top=True, class_ids=(5, 9, 30))
+    assert sorted(b[4] for b in scene.boxes) == [5, 9, 30]
 
 
 def test_market_layout(tiny_root):

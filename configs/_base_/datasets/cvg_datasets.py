@@ -47,7 +47,7 @@ gtsdb_train_pipeline = [
     dict(type='BoxToMask', mode='box', label_type='weak'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
-    dict(type='RandomFlip', prob=0.5),
+    # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 # the flat baseline fills each sign's outline inside its box instead
@@ -57,7 +57,7 @@ gtsdb_flat_train_pipeline = [
     dict(type='BoxToMask', mode='shape', label_type='pixel'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
-    dict(type='RandomFlip', prob=0.5),
+    # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 gtsdb_test_pipeline = [

@@ -125,7 +125,7 @@ def write_cityscapes_image(root: str,
                            style: SceneStyle,
                            size,
                            sign_ids: bool = False,
-                           num_signs=(1, 4)) -> str:
+                           num_signs=(2, 3)) -> str:
     """Render one scene and write its image and gtFine maps.
 
     Args:

@@ -12,10 +12,11 @@ import os
 import os.path as osp
 import shutil
 import time
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
+from mmhier.datasets.gtsdb_meta import NUM_GTSDB_CLASSES
 from .cityscapes import CITIES, TARGET_CITIES, write_cityscapes_image
 from .gtsdb import GTSDB_SPLITS, write_gt_txt, write_gtsdb_image
 from .reid import (REID_SOURCE_STYLE, REID_TARGET_STYLE, plan_reid_domain,
@@ -29,10 +30,16 @@ DATASETS = ('cityscapes', 'mapillary_vistas', 'gtsdb', 'cityscapes_extended',
             'cityscapes_target', 'reid_source', 'reid_target')
 MARKER = '.complete'
 #: Bump when the generated content changes, so old markers stop matching.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 CITYSCAPES_SIZE = (256, 128)
 GTSDB_SIZE = (340, 200)
+#: GTSDB gets this many times ``num_train`` / ``num_val`` images: it has only
+#: boxes, a few per image, and 43 classes to cover (default: 120 training
+#: images, about 9 boxes per class).
+GTSDB_IMAGE_FACTOR = 3
+#: Inclusive range of signs per GTSDB image that shows signs.
+GTSDB_SIGNS_PER_IMAGE = (3, 6)
 
 _WRITERS = dict(
     cityscapes=write_cityscapes_image,
@@ -91,6 +98,29 @@ def _plan_vistas(out_dir, seed, num_train, num_val):
     return jobs, summary
 
 
+def _gtsdb_class_ids(rng: np.random.Generator, num_images: int,
+                     empty: set) -> List[List[int]]:
+    """Sign classes of every image of a GTSDB split: each image with signs
+    gets :data:`GTSDB_SIGNS_PER_IMAGE` of them, taken in turn from a stream
+    of shuffled rounds of all 43 classes, so each class gets about the same
+    number of boxes (the real benchmark is long-tailed; with few synthetic
+    images that would leave classes with no training box at all)."""
+    counts = [
+        0 if i in empty else int(rng.integers(GTSDB_SIGNS_PER_IMAGE[0],
+                                              GTSDB_SIGNS_PER_IMAGE[1] + 1))
+        for i in range(num_images)
+    ]
+    rounds = -(-sum(counts) // NUM_GTSDB_CLASSES)
+    stream = np.concatenate(
+        [rng.permutation(NUM_GTSDB_CLASSES) for _ in range(rounds)] +
+        [np.zeros(0, np.int64)]).tolist()
+    out, pos = [], 0
+    for count in counts:
+        out.append(stream[pos:pos + count])
+        pos += count
+    return out
+
+
 def _plan_gtsdb(out_dir, seed, num_train, num_val):
     jobs, summary = {}, {}
     for split_code, (split, n) in enumerate(
@@ -100,6 +130,7 @@ def _plan_gtsdb(out_dir, seed, num_train, num_val):
         # Like the real benchmark some images show no sign at all.
         num_empty = max(1, int(round(0.15 * n))) if n >= 2 else 0
         empty = set(rng.choice(n, num_empty, replace=False).tolist())
+        class_ids = _gtsdb_class_ids(rng, n, empty)
         split_dir = osp.join(out_dir, 'gtsdb', GTSDB_SPLITS[split])
         jobs[split_dir] = [('gtsdb',
                             dict(split_dir=split_dir,
@@ -108,7 +139,7 @@ def _plan_gtsdb(out_dir, seed, num_train, num_val):
                                                       split_code, i),
                                  style=GTSDB_STYLE,
                                  size=GTSDB_SIZE,
-                                 with_signs=i not in empty)) for i in range(n)]
+                                 class_ids=class_ids[i])) for i in range(n)]
         summary[GTSDB_SPLITS[split]] = n
     return jobs, summary
 
@@ -170,9 +201,11 @@ def generate(out_dir: str,
     Args:
         out_dir (str): Output root (``data/synthetic``).
         seed (int): Global seed; same seed and arguments give the same bytes.
-        num_train (int): Training images per segmentation / GTSDB dataset
-            (Cityscapes Extended has only a val split).
-        num_val (int): Validation (GTSDB: test) images per dataset.
+        num_train (int): Training images per segmentation dataset
+            (Cityscapes Extended has only a val split); GTSDB gets
+            :data:`GTSDB_IMAGE_FACTOR` times as many.
+        num_val (int): Validation (GTSDB: test) images per dataset (GTSDB:
+            :data:`GTSDB_IMAGE_FACTOR` times as many).
         num_reid_train_ids (int): Training identities per re-ID domain.
         num_reid_test_ids (int): Test (query / gallery) identities per
             re-ID domain.
@@ -247,8 +280,9 @@ def generate(out_dir: str,
         write_vistas_config(osp.join(out_dir, 'mapillary_vistas'))
         add('mapillary_vistas', _plan_vistas(out_dir, seed, n_train, n_val))
     if 'gtsdb' in selected:
-        gtsdb_splits, summary['gtsdb'] = _plan_gtsdb(out_dir, seed, n_train,
-                                                     n_val)
+        gtsdb_splits, summary['gtsdb'] = _plan_gtsdb(
+            out_dir, seed, GTSDB_IMAGE_FACTOR * n_train,
+            GTSDB_IMAGE_FACTOR * n_val)
         for split_jobs in gtsdb_splits.values():
             jobs.extend(split_jobs)
     if 'cityscapes_extended' in selected:
@@ -261,7 +295,7 @@ def generate(out_dir: str,
                              CITIES,
                              dict(val=n_val),
                              sign_ids=True,
-                             num_signs=(2, 5)))
+                             num_signs=(3, 5)))
     if 'cityscapes_target' in selected:
         add(
             'cityscapes_target',

@@ -13,7 +13,7 @@ coordinates; an image without signs has no line. The images here are
 than life to keep enough pixels per box.
 """
 import os.path as osp
-from typing import List
+from typing import List, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def gtsdb_line(file_name: str, box) -> str:
 
 
 def write_gtsdb_image(split_dir: str, index: int, seed_seq, style: SceneStyle,
-                      size, with_signs: bool) -> List[str]:
+                      size, class_ids: Sequence[int]) -> List[str]:
     """Render and write one GTSDB image; return its ``gt.txt`` lines.
 
     Args:
@@ -44,17 +44,19 @@ def write_gtsdb_image(split_dir: str, index: int, seed_seq, style: SceneStyle,
         seed_seq: ``np.random.SeedSequence`` of this image.
         style (SceneStyle): Visual domain.
         size (tuple[int, int]): ``(width, height)``.
-        with_signs (bool): False renders a scene without any sign.
+        class_ids (Sequence[int]): GTSDB classes of the signs to draw (the
+            planner balances them over a split); empty renders a scene
+            without any sign. A sign that finds no free place in the image
+            is dropped.
     """
     rng = np.random.default_rng(seed_seq)
-    num_signs = (1, 4) if with_signs else (0, 0)
     scene = render_street_scene(rng,
                                 size[0],
                                 size[1],
                                 style,
-                                num_signs=num_signs,
                                 sign_px=SIGN_PX,
-                                signs_on_top=True)
+                                signs_on_top=True,
+                                class_ids=tuple(class_ids))
     file_name = f'{index:05d}.ppm'
     write_ppm(osp.join(split_dir, file_name), scene.image)
     return [gtsdb_line(file_name, box) for box in scene.boxes]

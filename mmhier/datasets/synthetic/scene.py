@@ -11,7 +11,7 @@ painted far to near (painter's algorithm) so occlusions are consistent with
 the labels.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -124,7 +124,7 @@ class _ScenePainter:
         self.crosswalk: Optional[Tuple[float, float]] = None
         self.next_instance = 1
         self.front_signs = []  # (instance, class_id)
-        self.sign_rects = []  # GTSDB mode: boxes taken by placed signs
+        self.sign_rects = []  # image boxes taken by placed signs
 
     # ---------------------------------------------------------------- paint
     def color(self, key, sigma=None):
@@ -301,7 +301,7 @@ class _ScenePainter:
                      self.color('vegetation'), SceneClass.VEGETATION)
 
     # -------------------------------------------------------------- objects
-    def plan_objects(self, num_signs, sign_px):
+    def plan_objects(self, num_signs, sign_px, class_ids=None):
         """Return a list of ``(z, callable)`` drawn far to near."""
         rng, cam = self.rng, self.cam
         rl, rr = self.road_left, self.road_right
@@ -343,57 +343,73 @@ class _ScenePainter:
             z = rng.uniform(zb, 60)
             objs.append((z, self._pole, dict(x=x, z=z, signs=())))
         n = int(rng.integers(num_signs[0], num_signs[1] + 1))
+        queue = None
+        if class_ids is not None:
+            queue = list(class_ids)
+            n = len(queue)  # at most one pole per requested face
         for _ in range(n):
-            placed = self._place_sign(sign_px)
+            if queue is not None and not queue:
+                break
+            placed = self._place_sign(sign_px, queue)
             if placed is not None:
                 objs.append(placed)
         objs.sort(key=lambda o: -o[0])
         return objs
 
-    def _place_sign(self, sign_px):
-        """Sample a sign pole; with ``sign_px`` the face must be that large
-        (pixels) and lie fully inside the image (GTSDB)."""
+    def _place_sign(self, sign_px, class_queue=None):
+        """Sample a sign pole whose face lies fully inside the image and
+        overlaps no other sign.
+
+        Args:
+            sign_px (tuple[float, float], optional): Face size range in
+                pixels; the face is then always a front (GTSDB). None sizes
+                faces by :attr:`SceneStyle.sign_px` (pixels per 256 image
+                columns) and shows the back of some (street scenes).
+            class_queue (list[int], optional): GTSDB classes to use, taken
+                from the front (one per face); random classes if None.
+        """
         rng, cam = self.rng, self.cam
         rl, rr, c = self.road_left, self.road_right, self.curb
         w, h = cam.width, cam.height
-        for _ in range(30):
+        gtsdb = sign_px is not None
+        px_range = sign_px if gtsdb else tuple(
+            p * w / 256.0 for p in self.style.sign_px)
+        for _ in range(60):
             right = rng.random() < 0.75
             size_m = rng.uniform(*self.style.sign_height)
-            if sign_px is not None:
-                z = size_m * cam.f / rng.uniform(*sign_px)
-            else:
-                z = rng.uniform(cam.z_bottom + 1.0, 45)
+            z = size_m * cam.f / rng.uniform(*px_range)
             side = (rr + c + 0.2, rr + c + self.sidewalk[1] - 0.2) if right \
                 else (rl - c - self.sidewalk[0] + 0.2, rl - c - 0.2)
             x = rng.uniform(*side)
             bottom = rng.uniform(2.0, 2.8)
-            stacked = rng.random() < 0.2
+            stacked = rng.random() < 0.2 and (class_queue is None
+                                              or len(class_queue) >= 2)
             ppm = cam.ppm(z)
             u, _ = cam.project(x, z)
             top_h = bottom + size_m * (2.1 if stacked else 1.0)
             _, v_top = cam.project(x, z, top_h)
             size_px = size_m * ppm
-            if sign_px is not None:
-                rect = (u - size_px / 2 - 2, v_top - 2, u + size_px / 2 + 2,
-                        cam.project(x, z, bottom)[1] + 2)
-                inside = (rect[0] >= 0 and rect[2] <= w - 1 and rect[1] >= 0
-                          and rect[3] <= h - 1)
-                overlaps = any(rect[0] < o[2] and o[0] < rect[2]
-                               and rect[1] < o[3] and o[1] < rect[3]
-                               for o in self.sign_rects)
-                if not inside or overlaps:
-                    continue
-                self.sign_rects.append(rect)
+            rect = (u - size_px / 2 - 2, v_top - 2, u + size_px / 2 + 2,
+                    cam.project(x, z, bottom)[1] + 2)
+            inside = (rect[0] >= 0 and rect[2] <= w - 1 and rect[1] >= 0
+                      and rect[3] <= h - 1)
+            overlaps = any(rect[0] < o[2] and o[0] < rect[2]
+                           and rect[1] < o[3] and o[1] < rect[3]
+                           for o in self.sign_rects)
+            if not inside or overlaps:
+                continue
+            self.sign_rects.append(rect)
             front_p = 0.92 if right else 0.4
             signs = []
             for k in range(2 if stacked else 1):
                 centre_h = bottom + size_m * (0.5 + 1.1 * k)
+                class_id = class_queue.pop(0) if class_queue else int(
+                    rng.integers(NUM_GTSDB_CLASSES))
                 signs.append(
-                    dict(class_id=int(rng.integers(NUM_GTSDB_CLASSES)),
+                    dict(class_id=class_id,
                          centre_h=centre_h,
                          size_m=size_m,
-                         front=bool(sign_px is not None
-                                    or rng.random() < front_p)))
+                         front=bool(gtsdb or rng.random() < front_p)))
             return (z, self._pole,
                     dict(x=x, z=z, signs=tuple(signs), top_h=top_h + 0.1))
         return None
@@ -571,12 +587,14 @@ class _ScenePainter:
                             h * rng.uniform(0.1, 0.16)), self.color('ego', 4),
             SceneClass.EGO_VEHICLE)
 
-    def render(self, num_signs, sign_px, signs_on_top) -> StreetScene:
+    def render(self, num_signs, sign_px, signs_on_top,
+               class_ids=None) -> StreetScene:
         self.deferred_signs = [] if signs_on_top else None
         self.paint_sky()
         self.paint_ground()
         self.paint_facades()
-        for _, draw, kwargs in self.plan_objects(num_signs, sign_px):
+        for _, draw, kwargs in self.plan_objects(num_signs, sign_px,
+                                                 class_ids):
             draw(**kwargs)
         for args in self.deferred_signs or ():
             self._draw_sign(*args)
@@ -601,21 +619,30 @@ def render_street_scene(rng: np.random.Generator,
                         width: int,
                         height: int,
                         style: SceneStyle,
-                        num_signs: Tuple[int, int] = (1, 4),
+                        num_signs: Tuple[int, int] = (1, 3),
                         sign_px: Optional[Tuple[float, float]] = None,
-                        signs_on_top: bool = False) -> StreetScene:
+                        signs_on_top: bool = False,
+                        class_ids: Optional[Sequence[int]] = None
+                        ) -> StreetScene:
     """Render one street scene with pixel-aligned labels.
 
     Args:
         rng (np.random.Generator): The image's own generator (determinism).
         width, height (int): Image size in pixels.
         style (SceneStyle): Visual domain.
-        num_signs (tuple[int, int]): Inclusive range of sign poles.
+        num_signs (tuple[int, int]): Inclusive range of sign poles (each
+            pole is placed with a face fully inside the image if one of 60
+            draws fits, so a crowded image may get fewer).
         sign_px (tuple[float, float], optional): If given, sign faces are
-            sized to this pixel range and kept fully inside the image
-            (GTSDB); otherwise their size follows from their distance.
+            sized to this pixel range and are all fronts (GTSDB); otherwise
+            their size is drawn from ``style.sign_px`` (pixels per 256 image
+            columns) and left-side signs often show their back.
         signs_on_top (bool): Paint signs after all other objects so nothing
             occludes them (GTSDB boxes stay tight around the whole sign).
+        class_ids (Sequence[int], optional): GTSDB classes of the sign faces,
+            in order (one pole per face or two stacked faces per pole; faces
+            that find no free place are dropped); overrides ``num_signs``.
+            Random classes if None.
     """
     painter = _ScenePainter(rng, width, height, style)
-    return painter.render(num_signs, sign_px, signs_on_top)
+    return painter.render(num_signs, sign_px, signs_on_top, class_ids)

@@ -41,6 +41,11 @@ class SceneStyle:
         lit_windows (bool): Windows are bright (dusk) instead of dark.
         ego_prob (float): Probability that the ego-vehicle hood is visible.
         sign_height (tuple[float, float]): Physical sign face size (m).
+        sign_px (tuple[float, float]): Sign face size in pixels per 256
+            image columns in the street scenes (the sign's distance follows
+            from it). Larger than real signs scaled down to 256 px would be,
+            so that signs are a well-represented class at this resolution,
+            as they are in the real full-resolution images.
         building_prob (float): Probability of a facade on each side.
     """
     name: str
@@ -58,6 +63,7 @@ class SceneStyle:
     lit_windows: bool = False
     ego_prob: float = 0.0
     sign_height: Tuple[float, float] = (0.6, 0.8)
+    sign_px: Tuple[float, float] = (14.0, 34.0)
     building_prob: float = 0.95
     texture: Dict[str, float] = field(default_factory=dict)
 

@@ -185,7 +185,7 @@ def write_vistas_image(root: str, split: str, key: str, seed_seq,
     rng = np.random.default_rng(seed_seq)
     width = int(rng.choice([224, 240, 256]))
     height = int(round(width * rng.uniform(0.66, 0.8)))
-    scene = render_street_scene(rng, width, height, style, num_signs=(1, 4))
+    scene = render_street_scene(rng, width, height, style, num_signs=(2, 3))
     img_path = osp.join(root, split, 'images', f'{key}.jpg')
     write_jpg(img_path, scene.image)
     write_palette_png(osp.join(root, split, 'v1.2', 'labels', f'{key}.png'),
