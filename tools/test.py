@@ -102,7 +102,7 @@ def main():
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
 
     from mmhier.registry import RUNNERS
-    from mmhier.utils import setup_cpu_distributed
+    from mmhier.utils import setup_cpu_distributed, teardown_distributed
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
@@ -110,6 +110,7 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.test()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

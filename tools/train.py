@@ -96,7 +96,7 @@ def main():
 
     # Imported late so that `--help` works without the OpenMMLab stack.
     from mmhier.registry import RUNNERS
-    from mmhier.utils import setup_cpu_distributed
+    from mmhier.utils import setup_cpu_distributed, teardown_distributed
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
@@ -104,6 +104,7 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

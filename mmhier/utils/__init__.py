@@ -1,6 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 from .collect_env import collect_env
-from .dist_utils import setup_cpu_distributed
+from .dist_utils import setup_cpu_distributed, teardown_distributed
 from .safe_checkpoint import (load_checkpoint_safe,
                               register_safe_checkpoint_globals)
 
@@ -9,6 +9,6 @@ from .safe_checkpoint import (load_checkpoint_safe,
 register_safe_checkpoint_globals()
 
 __all__ = [
-    'collect_env', 'setup_cpu_distributed', 'load_checkpoint_safe',
-    'register_safe_checkpoint_globals'
+    'collect_env', 'setup_cpu_distributed', 'teardown_distributed',
+    'load_checkpoint_safe', 'register_safe_checkpoint_globals'
 ]

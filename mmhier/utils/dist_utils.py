@@ -45,3 +45,19 @@ def setup_cpu_distributed(cfg: Config) -> bool:
         torch_dist.init_process_group(backend='gloo', init_method='env://')
         return True
     return False
+
+
+def teardown_distributed() -> None:
+    """Shut the default process group down cleanly at the end of a job.
+
+    Without this the process group is torn down by interpreter shutdown.
+    With gloo (torch 2.14) that races the group's worker threads and can
+    abort the process after a successful run ("terminate called without an
+    active exception", SIGABRT, seen in CI on a two-process CPU run), which
+    torchrun reports as a failed job. A barrier first makes sure no rank
+    leaves while another still has collectives in flight (e.g. the last
+    checkpoint's broadcast). A no-op when not distributed.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
