@@ -7,10 +7,19 @@ The paper's baseline triplet loss (Eq. 2, margin 0.5) is *not* what the
 authors train with: their code uses ``SoftTripletLoss(margin=0.0)`` for the
 hard term both in source pre-training and in MMT, i.e. the softmax-triplet
 of Eq. 6 below; we follow the code.
+
+The authors train with ``nn.DataParallel``, which gathers all GPUs' outputs
+before the loss, so batch-hard mining sees the whole batch (64 images).
+Under DDP each rank would only mine within its own share; with
+``across_ranks=True`` (the default) the losses gather every rank's features
+and mine in the global batch, and two processes compute what one process
+with the same total batch computes (``tests/test_tools/
+test_ddp_equivalence.py``).
 """
 from typing import Optional, Tuple
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss
@@ -31,10 +40,12 @@ def pairwise_euclidean_distance(x: torch.Tensor,
 
 
 def batch_hard_mining(
-    dist: torch.Tensor, label: torch.Tensor
+    dist: torch.Tensor,
+    label: torch.Tensor,
+    col_label: Optional[torch.Tensor] = None
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
            torch.Tensor]:
-    """Batch-hard mining (Hermans et al., 2017) on a square distance matrix.
+    """Batch-hard mining (Hermans et al., 2017) on a distance matrix.
 
     For every anchor ``i`` the hardest positive is the farthest sample of the
     same label (the anchor itself included, as in the authors' code, so a
@@ -42,43 +53,142 @@ def batch_hard_mining(
     closest sample of another label.
 
     Args:
-        dist (Tensor): Distances of shape (N, N).
-        label (Tensor): Labels of shape (N, ).
+        dist (Tensor): Distances of shape (M, N) from M anchors to N
+            candidates (square when the anchors are the candidates).
+        label (Tensor): Anchor labels of shape (M, ).
+        col_label (Tensor, optional): Candidate labels of shape (N, ).
+            Defaults to ``label`` (square case).
 
     Returns:
-        tuple: ``(d_ap, d_an, ap_idx, an_idx, has_neg)``, each of shape (N, );
-        ``has_neg`` is False for anchors without any negative in the batch
-        (their ``d_an``/``an_idx`` are meaningless and must be masked out).
+        tuple: ``(d_ap, d_an, ap_idx, an_idx, has_neg)``, each of shape (M, );
+        indices are columns of ``dist``; ``has_neg`` is False for anchors
+        without any negative in the batch (their ``d_an``/``an_idx`` are
+        meaningless and must be masked out).
     """
-    same = label.unsqueeze(0) == label.unsqueeze(1)
+    col_label = label if col_label is None else col_label
+    if dist.shape[1] == 0:  # no candidate at all (every sample ignored)
+        zero = dist.new_zeros(dist.shape[0])
+        idx = torch.zeros_like(label)
+        return zero, zero, idx, idx, torch.zeros_like(label, dtype=torch.bool)
+    same = label.unsqueeze(1) == col_label.unsqueeze(0)
     d_ap, ap_idx = dist.masked_fill(~same, float('-inf')).max(dim=1)
     d_an, an_idx = dist.masked_fill(same, float('inf')).min(dim=1)
     has_neg = (~same).any(dim=1)
     return d_ap, d_an, ap_idx, an_idx, has_neg
 
 
+def _world() -> Tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank()
+    return 1, 0
+
+
+class _MiningBatch:
+    """The samples a rank mines its triplets in.
+
+    One process (or ``across_ranks=False``): its own batch. Under
+    data-parallel training with ``across_ranks=True``: the batches of all
+    ranks, concatenated in rank order, so that mining sees the global batch
+    exactly as one process with the same total batch would. This is what
+    MMT's authors train with (``nn.DataParallel`` gathers the outputs of
+    all GPUs before the loss); mmengine/torch have no helper for it. The
+    features are gathered with ``torch.distributed.nn.functional.
+    all_gather``, whose backward sums every rank's gradient for a rank's
+    slice, so a sample also receives the gradient of the loss terms in
+    which it is another rank's positive or negative. Each rank keeps only
+    its own anchors, and :meth:`reduce` divides by the global number of
+    anchors over the world size: DDP's gradient average then yields the
+    gradient of the one-process mean (exact, also with unequal anchor counts
+    per rank). Local batches of different sizes are padded with ignored
+    samples.
+
+    Attributes:
+        feat (Tensor): Features of all samples (N_all, D).
+        label (Tensor): Their labels (N_all, ).
+        teacher (Tensor | None): Teacher features (N_all, D'), no gradient.
+        rows (Tensor): Positions of this rank's samples in ``feat``.
+        world_size (int): Number of ranks gathered (1: local).
+    """
+
+    def __init__(self, feat: torch.Tensor, label: torch.Tensor,
+                 teacher: Optional[torch.Tensor], ignore_index: int,
+                 across_ranks: bool) -> None:
+        world_size, rank = _world() if across_ranks else (1, 0)
+        self.world_size = world_size
+        n = feat.shape[0]
+        if world_size == 1:
+            self.feat, self.label, self.teacher = feat, label, teacher
+            self.rows = torch.arange(n, device=feat.device)
+            return
+        from torch.distributed.nn.functional import all_gather
+
+        sizes = [torch.zeros(1, dtype=torch.long, device=feat.device)
+                 for _ in range(world_size)]
+        dist.all_gather(sizes,
+                        torch.tensor([n], dtype=torch.long, device=feat.device))
+        n_max = int(max(int(s) for s in sizes))
+        pad = n_max - n
+        feat = F.pad(feat, (0, 0, 0, pad))
+        label = F.pad(label, (0, pad), value=ignore_index)
+        self.feat = torch.cat(all_gather(feat.contiguous()), dim=0)
+        labels = [torch.empty_like(label) for _ in range(world_size)]
+        dist.all_gather(labels, label.contiguous())
+        self.label = torch.cat(labels, dim=0)
+        self.teacher = None
+        if teacher is not None:
+            teacher = F.pad(teacher.detach(), (0, 0, 0, pad)).contiguous()
+            teachers = [torch.empty_like(teacher) for _ in range(world_size)]
+            dist.all_gather(teachers, teacher)
+            self.teacher = torch.cat(teachers, dim=0)
+        self.rows = rank * n_max + torch.arange(n, device=feat.device)
+
+    def reduce(self, loss: torch.Tensor, keep: torch.Tensor,
+               weight: Optional[torch.Tensor], reduction: str) -> torch.Tensor:
+        """Reduce the per-anchor ``loss`` over the anchors in ``keep``.
+
+        ``'mean'`` is the mean over the kept anchors of *all* ranks (see the
+        class docstring); ``'sum'`` and ``'none'`` are local. The result is
+        always connected to the gathered features, so that every rank runs
+        the gather's backward (a collective), even one without an anchor.
+        """
+        if weight is not None:
+            weight = weight.float()[keep]
+        loss = loss[keep]
+        anchor = self.feat.sum() * 0.0
+        if self.world_size == 1 or reduction != 'mean':
+            if loss.numel() == 0:
+                return anchor
+            return weight_reduce_loss(
+                loss, weight=weight, reduction=reduction) + anchor
+        count = torch.tensor([float(loss.numel())], device=loss.device)
+        dist.all_reduce(count)
+        if count.item() == 0:
+            return anchor
+        if weight is not None:
+            loss = loss * weight
+        return loss.sum() * (self.world_size / count[0]) + anchor
+
+
 def _prepare(feat: torch.Tensor, label: torch.Tensor, normalize: bool,
-             ignore_index: int, name: str) -> Tuple[torch.Tensor, ...]:
+             name: str) -> torch.Tensor:
     if feat.dim() != 2 or label.shape != feat.shape[:1]:
         raise ValueError(f'{name} expects features (N, D) and labels (N, ), '
                          f'got {tuple(feat.shape)} and {tuple(label.shape)}')
-    valid = label != ignore_index
-    if normalize:
-        feat = F.normalize(feat, dim=1)
-    return feat, valid
+    return F.normalize(feat, dim=1) if normalize else feat
 
 
-def _reduce(loss: torch.Tensor, keep: torch.Tensor, feat: torch.Tensor,
-            weight: Optional[torch.Tensor], reduction: str) -> torch.Tensor:
-    """Reduce over the anchors in ``keep``; an empty set gives a zero that is
-    still connected to ``feat`` (DDP must see a gradient for every
-    parameter)."""
-    if weight is not None:
-        weight = weight.float()[keep]
-    loss = loss[keep]
-    if loss.numel() == 0:
-        return feat.sum() * 0.0
-    return weight_reduce_loss(loss, weight=weight, reduction=reduction)
+def _mine(batch: _MiningBatch, ignore_index: int):
+    """Mine the hardest positive/negative of this rank's valid anchors among
+    all valid samples; returns the mining results, the anchor and candidate
+    positions in ``batch.feat`` and the anchors' validity mask over the
+    local rows."""
+    valid = batch.label != ignore_index
+    local_valid = valid[batch.rows]
+    anchors = batch.rows[local_valid]
+    cols = valid.nonzero(as_tuple=True)[0]
+    d = pairwise_euclidean_distance(batch.feat[anchors], batch.feat[cols])
+    mined = batch_hard_mining(d, batch.label[anchors], batch.label[cols])
+    return mined, anchors, cols, local_valid
 
 
 def softmax_triplet_loss(feat: torch.Tensor,
@@ -86,7 +196,8 @@ def softmax_triplet_loss(feat: torch.Tensor,
                          normalize: bool = False,
                          weight: Optional[torch.Tensor] = None,
                          reduction: str = 'mean',
-                         ignore_index: int = -1) -> torch.Tensor:
+                         ignore_index: int = -1,
+                         across_ranks: bool = True) -> torch.Tensor:
     r"""Hard softmax-triplet loss on batch-hard triplets (MMT Eq. 6).
 
     .. math::
@@ -107,20 +218,24 @@ def softmax_triplet_loss(feat: torch.Tensor,
         reduction (str): 'none' (over the kept anchors), 'mean' or 'sum'.
         ignore_index (int): Samples with this label take no part, neither as
             anchors nor as positives/negatives. Defaults to -1.
+        across_ranks (bool): Under data-parallel training, mine among the
+            samples of all ranks (the global batch, as the authors'
+            ``DataParallel``); see :class:`_MiningBatch`. Every rank must
+            then call the loss the same number of times. Defaults to True;
+            no effect in one process.
 
     Returns:
         Tensor: The loss. Anchors without a negative in the batch are
         skipped.
     """
-    feat, valid = _prepare(feat, label, normalize, ignore_index,
-                           'softmax_triplet_loss')
-    feat_v, label_v = feat[valid], label[valid]
-    dist = pairwise_euclidean_distance(feat_v, feat_v)
-    d_ap, d_an, _, _, has_neg = batch_hard_mining(dist, label_v)
+    feat = _prepare(feat, label, normalize, 'softmax_triplet_loss')
+    batch = _MiningBatch(feat, label, None, ignore_index, across_ranks)
+    (d_ap, d_an, _, _, has_neg), _, _, local_valid = _mine(
+        batch, ignore_index)
     log_prob = F.log_softmax(torch.stack((d_ap, d_an), dim=1), dim=1)
     loss = -log_prob[:, 1]
-    w = weight[valid] if weight is not None else None
-    return _reduce(loss, has_neg, feat, w, reduction)
+    w = weight[local_valid] if weight is not None else None
+    return batch.reduce(loss, has_neg, w, reduction)
 
 
 def soft_softmax_triplet_loss(feat: torch.Tensor,
@@ -129,7 +244,8 @@ def soft_softmax_triplet_loss(feat: torch.Tensor,
                               normalize: bool = False,
                               weight: Optional[torch.Tensor] = None,
                               reduction: str = 'mean',
-                              ignore_index: int = -1) -> torch.Tensor:
+                              ignore_index: int = -1,
+                              across_ranks: bool = True) -> torch.Tensor:
     r"""Soft softmax-triplet loss (MMT Eq. 8).
 
     The triplets are mined on the *student's* distances; the teacher's
@@ -154,12 +270,14 @@ def soft_softmax_triplet_loss(feat: torch.Tensor,
         weight (Tensor, optional): Per-anchor weight of shape (N, ).
         reduction (str): 'none', 'mean' or 'sum'. Defaults to 'mean'.
         ignore_index (int): Label value to leave out. Defaults to -1.
+        across_ranks (bool): Mine among all ranks' samples under
+            data-parallel training (see :func:`softmax_triplet_loss`).
+            Defaults to True.
 
     Returns:
         Tensor: The loss.
     """
-    feat, valid = _prepare(feat, label, normalize, ignore_index,
-                           'soft_softmax_triplet_loss')
+    feat = _prepare(feat, label, normalize, 'soft_softmax_triplet_loss')
     if teacher_feat.dim() != 2 or teacher_feat.shape[0] != feat.shape[0]:
         raise ValueError('soft_softmax_triplet_loss expects teacher features '
                          f'(N={feat.shape[0]}, D), got '
@@ -167,20 +285,21 @@ def soft_softmax_triplet_loss(feat: torch.Tensor,
     teacher_feat = teacher_feat.detach()
     if normalize:
         teacher_feat = F.normalize(teacher_feat, dim=1)
-    feat_v, label_v = feat[valid], label[valid]
-    teacher_v = teacher_feat[valid]
-    dist = pairwise_euclidean_distance(feat_v, feat_v)
-    d_ap, d_an, ap_idx, an_idx, has_neg = batch_hard_mining(dist, label_v)
+    batch = _MiningBatch(feat, label, teacher_feat, ignore_index,
+                         across_ranks)
+    (d_ap, d_an, ap_idx, an_idx, has_neg), anchors, cols, local_valid = \
+        _mine(batch, ignore_index)
     log_prob = F.log_softmax(torch.stack((d_ap, d_an), dim=1), dim=1)
 
-    dist_t = pairwise_euclidean_distance(teacher_v, teacher_v)
+    dist_t = pairwise_euclidean_distance(batch.teacher[anchors],
+                                         batch.teacher[cols])
     rows = torch.arange(dist_t.shape[0], device=dist_t.device)
     target = F.softmax(
         torch.stack((dist_t[rows, ap_idx], dist_t[rows, an_idx]), dim=1),
         dim=1)
     loss = -(target * log_prob).sum(dim=1)
-    w = weight[valid] if weight is not None else None
-    return _reduce(loss, has_neg, feat, w, reduction)
+    w = weight[local_valid] if weight is not None else None
+    return batch.reduce(loss, has_neg, w, reduction)
 
 
 @MODELS.register_module()
@@ -192,6 +311,9 @@ class SoftmaxTripletLoss(nn.Module):
         normalize_feature (bool): L2-normalise features before the distances.
             Defaults to False (the authors' setting).
         ignore_index (int): Label to ignore. Defaults to -1.
+        across_ranks (bool): Under data-parallel training mine among the
+            samples of all ranks (the global batch), as the authors'
+            ``DataParallel`` does. Defaults to True.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
         loss_name (str): Key in the loss dict. Defaults to 'loss_tri'.
     """
@@ -199,11 +321,13 @@ class SoftmaxTripletLoss(nn.Module):
     def __init__(self,
                  normalize_feature: bool = False,
                  ignore_index: int = -1,
+                 across_ranks: bool = True,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_tri') -> None:
         super().__init__()
         self.normalize_feature = normalize_feature
         self.ignore_index = ignore_index
+        self.across_ranks = across_ranks
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -219,7 +343,8 @@ class SoftmaxTripletLoss(nn.Module):
             normalize=self.normalize_feature,
             weight=weight,
             reduction=reduction_override or 'mean',
-            ignore_index=self.ignore_index)
+            ignore_index=self.ignore_index,
+            across_ranks=self.across_ranks)
 
     @property
     def loss_name(self) -> str:
@@ -238,6 +363,8 @@ class SoftSoftmaxTripletLoss(nn.Module):
         normalize_feature (bool): L2-normalise features before the distances.
             Defaults to False (the authors' setting).
         ignore_index (int): Label to ignore. Defaults to -1.
+        across_ranks (bool): Under data-parallel training mine among the
+            samples of all ranks (the global batch). Defaults to True.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
         loss_name (str): Key in the loss dict. Defaults to 'loss_tri_soft'.
     """
@@ -245,11 +372,13 @@ class SoftSoftmaxTripletLoss(nn.Module):
     def __init__(self,
                  normalize_feature: bool = False,
                  ignore_index: int = -1,
+                 across_ranks: bool = True,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_tri_soft') -> None:
         super().__init__()
         self.normalize_feature = normalize_feature
         self.ignore_index = ignore_index
+        self.across_ranks = across_ranks
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -267,7 +396,8 @@ class SoftSoftmaxTripletLoss(nn.Module):
             normalize=self.normalize_feature,
             weight=weight,
             reduction=reduction_override or 'mean',
-            ignore_index=self.ignore_index)
+            ignore_index=self.ignore_index,
+            across_ranks=self.across_ranks)
 
     @property
     def loss_name(self) -> str:

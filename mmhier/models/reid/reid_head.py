@@ -5,6 +5,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 
 from mmhier.registry import MODELS
@@ -26,6 +27,12 @@ class ReIDHead(BaseModule):
             cross-entropy with epsilon 0.1.
         loss_triplet (dict, optional): Metric loss on the pre-BN features.
             Defaults to the batch-hard softmax-triplet loss; None disables it.
+        neck_norm_cfg (dict): The neck's normalisation layer (mmcv
+            ``build_norm_layer``). Defaults to ``dict(type='BN1d')``, the
+            BNNeck. Another layer (e.g. GN) only serves tests that need
+            per-sample computations, such as the DDP equivalence test (BN's
+            batch statistics depend on how a batch is split over ranks, and
+            SyncBN needs a GPU).
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -36,13 +43,14 @@ class ReIDHead(BaseModule):
                      type='LabelSmoothCrossEntropyLoss', epsilon=0.1),
                  loss_triplet: Optional[dict] = dict(
                      type='SoftmaxTripletLoss'),
+                 neck_norm_cfg: dict = dict(type='BN1d'),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         self.in_channels = in_channels
         self.num_classes = num_classes
-        self.bnneck = nn.BatchNorm1d(in_channels)
+        self.bnneck = build_norm_layer(neck_norm_cfg, in_channels)[1]
         self.classifier = nn.Linear(in_channels, num_classes, bias=False)
         self.loss_cls = MODELS.build(loss_cls)
         self.loss_triplet = (

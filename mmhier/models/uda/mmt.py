@@ -485,25 +485,29 @@ class MMT(BaseModel):
         for i in range(self.num_peers):
             out, teacher = peer_out[i], mean_out[self.teacher_of(i)]
             tag = str(i + 1)
+            # The triplet terms see the whole batch (outliers, label -1, are
+            # ignored inside): under DDP they gather all ranks' features to
+            # mine in the global batch, a collective every rank must join
+            # even when its own share holds outliers only.
+            losses[f'loss_tri_{tag}'] = (1 - self.lambda_tri) * \
+                self.loss_tri(out['feat'], labels)
+            losses[f'loss_soft_tri_{tag}'] = self.lambda_tri * \
+                self.loss_soft_tri(out['feat'], teacher['feat'].detach(),
+                                   labels)
             if not bool(valid.any()):
                 # keep the graph connected (DDP) when a batch holds outliers
                 # only
-                zero = out['logits'].sum() * 0 + out['feat'].sum() * 0
-                for term in ('ce', 'soft_ce', 'tri', 'soft_tri'):
-                    losses[f'loss_{term}_{tag}'] = zero
+                zero = out['logits'].sum() * 0
+                losses[f'loss_ce_{tag}'] = zero
+                losses[f'loss_soft_ce_{tag}'] = zero
                 continue
-            logits, feat = out['logits'][valid], out['feat'][valid]
+            logits = out['logits'][valid]
             t_logits = teacher['logits'][valid].detach()
-            t_feat = teacher['feat'][valid].detach()
             y = labels[valid]
             losses[f'loss_ce_{tag}'] = (1 - self.lambda_id) * self.loss_ce(
                 logits, y)
             losses[f'loss_soft_ce_{tag}'] = self.lambda_id * \
                 self.loss_soft_ce(logits, t_logits)
-            losses[f'loss_tri_{tag}'] = (1 - self.lambda_tri) * \
-                self.loss_tri(feat, y)
-            losses[f'loss_soft_tri_{tag}'] = self.lambda_tri * \
-                self.loss_soft_tri(feat, t_feat, y)
             with torch.no_grad():
                 losses[f'acc_{tag}'] = (logits.argmax(1) == y).float().mean()
         return losses
