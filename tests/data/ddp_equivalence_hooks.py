@@ -8,7 +8,8 @@ Imported by the test configs in ``tests/data/configs/`` through
 
 - :class:`DDPRecordHook` writes ``<work_dir>/ddp_record.json`` (rank 0) with,
   per training iteration and per rank, the image paths of the local batch,
-  its number of labelled (non-255) pixels and the local loss values, gathered
+  its number of labelled (non-255) pixels (segmentation) and the local loss
+  values, gathered
   with ``all_gather_object``; and ``<work_dir>/init_weights.pth`` before the
   first iteration. MMEngine logs rank 0's *local* loss only, so the rank
   means written here are what compares with a one-process run.
@@ -103,10 +104,11 @@ class DDPRecordHook(Hook):
         local = dict(
             rank=get_rank(),
             img_paths=[osp.basename(s.img_path) for s in samples],
-            labelled_pixels=int(
-                sum((s.gt_sem_seg.data != self.ignore_index).sum()
-                    for s in samples)),
             losses={k: float(v) for k, v in (outputs or {}).items()})
+        if all('gt_sem_seg' in s for s in samples):  # segmentation
+            local['labelled_pixels'] = int(
+                sum((s.gt_sem_seg.data != self.ignore_index).sum()
+                    for s in samples))
         gathered = all_gather_object(local)
         if is_main_process():
             self.records.append(
