@@ -31,9 +31,11 @@ import json
 import math
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(REPO, 'configs', 'mmt')
@@ -63,6 +65,14 @@ def parse_args():
         '--reuse-source', action='store_true',
         help='reuse the stage-1 checkpoint of an earlier run in --work-dir '
         '(its wall time is then not measured)')
+    parser.add_argument(
+        '--adapt-seeds', type=int, nargs='+', default=[0],
+        help='run every adaptation arm once per seed (randomness.seed) and '
+        'print the mean and standard deviation over the seeds')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='adaptation runs in parallel (their wall times then include '
+        'the contention)')
     parser.add_argument(
         '--cfg-options', nargs='+', default=[],
         help='extra options for the adaptation arms (e.g. '
@@ -129,41 +139,78 @@ def main():
     args = parse_args()
     work = osp.abspath(args.work_dir)
     results = []
-    ckpts = []
+    ckpts, stage1_tasks = [], []
     for seed in args.source_seeds:
         stage1 = osp.join(work, f'source_stage1_seed{seed}')
-        ckpt = osp.join(stage1, f'iter_{args.source_iters}.pth')
-        if args.reuse_source and osp.isfile(ckpt):
-            metrics, seconds = last_val_metrics(stage1), float('nan')
-        else:
-            metrics, seconds = train(
-                CONFIGS['source-only'], stage1,
-                data_options(args.data_root, 'source-only') +
-                schedule_options(args.source_iters) +
-                [f'randomness.seed={seed}'])
-        ckpts.append(ckpt)
+        ckpts.append(osp.join(stage1, f'iter_{args.source_iters}.pth'))
+        reuse = args.reuse_source and osp.isfile(ckpts[-1])
+        stage1_tasks.append((seed, stage1, reuse))
+
+    def run_stage1(task):
+        seed, stage1, reuse = task
+        if reuse:
+            return last_val_metrics(stage1), float('nan')
+        return train(
+            CONFIGS['source-only'], stage1,
+            data_options(args.data_root, 'source-only') +
+            schedule_options(args.source_iters) + [f'randomness.seed={seed}'])
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        stage1_runs = list(pool.map(run_stage1, stage1_tasks))
+    for (seed, _, _), (metrics, seconds) in zip(stage1_tasks, stage1_runs):
         results.append((f'source-only (stage 1, seed {seed})',
                         args.source_iters, metrics, seconds))
     ckpt = ckpts[0]
+    tasks = []
     for arm in args.arms:
-        options = data_options(args.data_root, arm) + schedule_options(
-            args.adapt_iters) + [f'optim_wrapper.optimizer.lr={args.adapt_lr}']
-        if arm == 'source-only':
-            options.append(f'load_from={ckpt}')
-        elif arm == 'MMT':
-            options += [f'model.peer_init=[{",".join(ckpts[:2])}]'
-                        ] + args.cfg_options
-        else:
-            options += [f'model.peer_init={ckpt}'] + args.cfg_options
-        name = arm.replace(' ', '_')
-        metrics, seconds = train(CONFIGS[arm], osp.join(work, name), options)
+        for seed in args.adapt_seeds:
+            options = data_options(args.data_root, arm) + schedule_options(
+                args.adapt_iters) + [
+                    f'optim_wrapper.optimizer.lr={args.adapt_lr}',
+                    f'randomness.seed={seed}'
+                ]
+            if arm == 'source-only':
+                options.append(f'load_from={ckpt}')
+            elif arm == 'MMT':
+                options += [f'model.peer_init=[{",".join(ckpts[:2])}]'
+                            ] + args.cfg_options
+            else:
+                options += [f'model.peer_init={ckpt}'] + args.cfg_options
+            name = arm.replace(' ', '_')
+            if len(args.adapt_seeds) > 1:
+                name += f'_seed{seed}'
+            tasks.append((arm, CONFIGS[arm], osp.join(work, name), options))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        runs = list(pool.map(lambda t: train(*t[1:]), tasks))
+    for arm in args.arms:
+        arm_runs = [r for t, r in zip(tasks, runs) if t[0] == arm]
+        metrics = {
+            c: [m.get(c) for m, _ in arm_runs]
+            for c in COLUMNS
+        }
         results.append((arm, args.source_iters + args.adapt_iters, metrics,
-                        seconds))
+                        statistics.mean(s for _, s in arm_runs)))
+    print_table(results, len(args.adapt_seeds))
 
+
+def cell(values):
+    """One value, or 'mean ± std (v1, v2, ...)' over the adaptation seeds."""
+    if not isinstance(values, list):
+        return fmt(values)
+    if len(values) == 1:
+        return fmt(values[0])
+    if any(v is None or math.isnan(v) for v in values):
+        return 'n/a'
+    mean, std = statistics.mean(values), statistics.stdev(values)
+    return f'{mean:.2f} ± {std:.2f} (' + ', '.join(
+        f'{v:.1f}' for v in values) + ')'
+
+
+def print_table(results, num_seeds):
     header = ['method', 'iters'] + [f'target {c}' for c in COLUMNS] + [
         'wall s'
     ]
-    rows = [[m, str(it)] + [fmt(r.get(c)) for c in COLUMNS] +
+    rows = [[m, str(it)] + [cell(r.get(c)) for c in COLUMNS] +
             ['reused' if math.isnan(s) else f'{s:.0f}']
             for m, it, r, s in results]
     widths = [max(len(x) for x in col) for col in zip(header, *rows)]
@@ -173,7 +220,9 @@ def main():
     for row in rows:
         print(' | '.join(x.ljust(w) for x, w in zip(row, widths)))
     print('(L1/L2/L3: per tree level; mIoU: Cityscapes classes of the '
-          'target; wall s: tools/train.py wall time of the arm)')
+          'target; wall s: tools/train.py wall time of the arm' +
+          (f'; adaptation arms: mean ± sample std over {num_seeds} seeds, '
+           'then each seed' if num_seeds > 1 else '') + ')')
 
 
 if __name__ == '__main__':
