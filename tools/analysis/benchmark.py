@@ -56,15 +56,21 @@ def parse_args():
     return parser.parse_args()
 
 
-def num_classes_of(model_cfg) -> int:
-    head = model_cfg.get('decode_head', {})
-    if isinstance(head, list):
+def num_classes_of(model) -> int:
+    """Classes of the built model's (last) decode head.
+
+    Read from the built head, not the config: heads such as
+    ``HierarchicalDecodeHead`` derive ``num_classes`` from their taxonomy and
+    the config does not set it.
+    """
+    head = getattr(model, 'decode_head', None)
+    if isinstance(head, torch.nn.ModuleList):
         head = head[-1]
-    if 'num_classes' not in head:
-        raise KeyError('benchmark.py: model.decode_head.num_classes is '
-                       'missing in the config; it sets the range of the '
+    if not isinstance(getattr(head, 'num_classes', None), int):
+        raise KeyError('benchmark.py: the model has no decode_head with an '
+                       'integer num_classes; it sets the range of the '
                        'synthetic labels')
-    return head['num_classes']
+    return head.num_classes
 
 
 def synthetic_batch(batch_size, shape, num_classes, seed=0):
@@ -77,7 +83,10 @@ def synthetic_batch(batch_size, shape, num_classes, seed=0):
                                     dtype=torch.uint8))
         sample = SegDataSample(metainfo=dict(
             img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
-            scale_factor=(1., 1.), flip=False))
+            scale_factor=(1., 1.), flip=False,
+            # heads with per-dataset switches (HierarchicalLoss) need a name;
+            # one outside the taxonomy's switches trains every classifier
+            dataset_name='synthetic'))
         sample.gt_sem_seg = PixelData(data=torch.randint(
             0, num_classes, (1, h, w), generator=gen, dtype=torch.int64))
         samples.append(sample)
@@ -111,7 +120,7 @@ def measure(cfg, args, device, amp):
         if amp:
             amp_ctx = torch.autocast('cpu', dtype=torch.bfloat16)
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
-    n_cls = num_classes_of(cfg.model)
+    n_cls = num_classes_of(model)
     train_data = synthetic_batch(args.train_batch, args.shape, n_cls)
     test_data = synthetic_batch(args.test_batch, args.shape, n_cls, seed=1)
 

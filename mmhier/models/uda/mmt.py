@@ -99,13 +99,13 @@ class MMT(BaseModel):
     teacher) the loss is
 
     .. math::
-        \mathcal{L}_i = \mathcal{L}_{hier}(\theta_i; src)
-            + (1-\lambda_{id})\,\mathcal{L}_{hier}(\theta_i;
-              \hat{y}_{tgt})
-            + \lambda_{id}\,\mathcal{L}_{soft\text{-}hier}(\theta_i |
-              E[\theta_j]; tgt)
+        \\mathcal{L}_i = \\mathcal{L}_{hier}(\\theta_i; src)
+            + (1-\\lambda_{id})\\,\\mathcal{L}_{hier}(\\theta_i;
+              \\hat{y}_{tgt})
+            + \\lambda_{id}\\,\\mathcal{L}_{soft\\text{-}hier}(\\theta_i |
+              E[\\theta_j]; tgt)
 
-    where :math:`\hat y` are the confident leaves of the mean nets'
+    where :math:`\\hat y` are the confident leaves of the mean nets'
     averaged leaf probabilities (:func:`confidence_pseudo_labels`, global
     or class-balanced thresholds) and the soft term is
     :class:`~mmhier.models.losses.SoftHierarchicalLoss`. The mean nets

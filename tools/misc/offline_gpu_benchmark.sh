@@ -1,0 +1,78 @@
+#!/bin/bash
+# Benchmark a config on a GPU machine WITHOUT internet (how the H100 row of
+# README's benchmark table was measured):
+#   1. on a machine with internet, download the OpenMMLab stack for the GPU
+#      machine's Python into one folder, e.g. for Python 3.12:
+#        pip download --only-binary=:all: --python-version 3.12 \
+#          --platform manylinux2014_x86_64 --no-deps -d WHEELS \
+#          mmengine==0.10.7 mmsegmentation==1.2.2 mmdet==3.3.0 \
+#          mmpretrain==1.2.0 torch-pruning==1.6.1 addict yapf termcolor ftfy \
+#          regex prettytable rich ... "setuptools<70" wheel ninja
+#        pip download --no-binary :all: --no-deps -d WHEELS mmcv==2.1.0
+#   2. copy WHEELS and the repository to the GPU machine, then from the
+#      repository root:  OUT=results bash tools/misc/offline_gpu_benchmark.sh WHEELS
+# Installs only the wheels whose package is missing (--no-deps), builds mmcv
+# 2.1.0 with CPU ops (enough to import mmseg; the model runs on the GPU) as a
+# wheel once, kept in $W/mmcv for the next run, and prints
+# tools/analysis/benchmark.py's table for the paper's 520x706 input. Tested on
+# one NVIDIA H100 with Python 3.12 / torch 2.11 (C++17 sufficed there; the
+# C++20 patch of tools/setup_env.sh is applied when torch's headers ask).
+set -u
+W=${W:-$1}
+OUT=${OUT:-benchmark_out}
+mkdir -p "$OUT" "$W/mmcv"
+CONFIG=${CONFIG:-configs/hier/hier_r50-d8_1xb4-160k_cvg-512x706.py}
+export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
+PY=$(command -v python3 || command -v python)
+T0=$(date +%s)
+el() { echo "[t=$(( $(date +%s) - T0 ))s] $*"; }
+el "== env"
+$PY -V; which python python3 pip gcc nvcc; gcc --version | head -1; nproc
+$PY -c "import torch;print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', torch.backends.cudnn.version(), torch.cuda.is_available(), torch.cuda.get_device_name(0))"
+nvidia-smi -L; nvidia-smi --query-gpu=driver_version,clocks.max.sm --format=csv
+$PY -m pip list > $OUT/piplist.txt 2>&1
+for m in numpy cv2 scipy matplotlib yaml PIL sklearn torchvision tqdm setuptools pkg_resources wheel ninja shapely pycocotools six packaging; do
+  $PY -c "import $m; print('have $m', getattr($m,'__version__',''))" 2>/dev/null || echo "MISSING $m"; done
+TI=$($PY -c "import torch,os;print(os.path.dirname(torch.__file__))")/include/torch/csrc/api/include/torch/all.h
+grep -n "__cplusplus" $TI
+SCRIPTS=$($PY -c 'import sysconfig;print(sysconfig.get_path("scripts"))'); export PATH=$SCRIPTS:$PATH
+el "== install missing wheels"
+MISS=$($PY - "$@" <<'PY'
+import sys, glob, os, importlib.metadata as md
+force = {'setuptools', 'wheel', 'ninja'}
+out = []
+for d in sys.argv[1:]:
+    for f in sorted(glob.glob(d + '/*.whl')):
+        name = os.path.basename(f).split('-')[0].lower().replace('_', '-')
+        if name == 'mmcv':
+            continue
+        try:
+            md.distribution(name)
+            if name in force:
+                out.append(f)
+        except md.PackageNotFoundError:
+            out.append(f)
+print(' '.join(out))
+PY
+)
+echo "installing: $(for f in $MISS; do basename $f; done | tr '\n' ' ')"
+$PY -m pip install -q --no-index --no-deps --no-compile $MISS || el "pip install failed"
+if ls $W/mmcv/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+  el "== install carried mmcv wheel"; $PY -m pip install -q --no-index --no-deps $W/mmcv/mmcv-2.1.0-*.whl
+else
+  el "== build mmcv wheel (CPU ops)"
+  mkdir -p /tmp/b /tmp/whl && tar xzf "$1"/mmcv-2.1.0.tar.gz -C /tmp/b
+  if grep -q 202002L $TI; then sed -i 's/-std=c++17/-std=c++20/g' /tmp/b/mmcv-2.1.0/setup.py; echo "patched to c++20"; fi
+  (cd /tmp/b/mmcv-2.1.0 && CUDA_VISIBLE_DEVICES= FORCE_CUDA=0 MMCV_WITH_OPS=1 MAX_JOBS=16 timeout ${BUILD_TIMEOUT:-400} \
+     $PY -m pip wheel --no-build-isolation --no-deps --no-index -w /tmp/whl . > $OUT/mmcv_build.log 2>&1) || { el "mmcv build FAILED"; tail -40 $OUT/mmcv_build.log; exit 1; }
+  ls -la /tmp/whl; WHL=$(ls /tmp/whl/mmcv-2.1.0-*.whl)
+  cp $WHL $W/mmcv/
+  $PY -m pip install -q --no-index --no-deps $WHL
+fi
+# transformers 5.x (preinstalled there) breaks mmpretrain 1.2's multimodal imports
+$PY -m pip uninstall -q -y transformers
+el "== import check"
+PYTHONPATH=. $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
+el "== benchmark"
+PYTHONPATH=. $PY tools/analysis/benchmark.py $CONFIG --shape 520 706 2>&1 | tee $OUT/bench.txt
+el "done"
