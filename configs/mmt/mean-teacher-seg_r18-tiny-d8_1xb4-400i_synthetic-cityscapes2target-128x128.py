@@ -10,5 +10,5 @@ _base_ = [
 
 model = dict(num_peers=1)
 custom_hooks = [
-    dict(type='MeanNetHook', alpha=0.99, pairs=[('peer1', 'mean1')])
+    dict(type='MeanNetHook', alpha=0.999, pairs=[('peer1', 'mean1')])
 ]

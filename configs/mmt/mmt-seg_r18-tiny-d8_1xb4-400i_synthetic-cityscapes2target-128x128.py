@@ -73,7 +73,10 @@ train_dataloader = dict(
         taxonomy=_base_.taxonomy,
         datasets=[_base_.source_train, target_train]))
 
-custom_hooks = [dict(type='MeanNetHook', alpha=0.99)]
+# α = 0.999 as in the paper (and MeanNetHook's default): with the hook's
+# warm-up α_t = min(1 - 1/(t+1), α) the mean nets of a 300-iteration
+# adaptation are the running average of all iterates so far
+custom_hooks = [dict(type='MeanNetHook', alpha=0.999)]
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
