@@ -2,6 +2,7 @@
 """Fixtures for end-to-end tests that run ``tools/*.py`` in subprocesses."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 
@@ -57,3 +58,12 @@ def synthetic_root(tmp_path_factory):
     generate(str(out), seed=0, num_train=4, num_val=2, num_reid_train_ids=8,
              num_reid_test_ids=6)
     return str(out)
+
+
+@pytest.fixture
+def free_port():
+    """A TCP port free right now, for a torchrun rendezvous (a fixed port
+    can still be held by an earlier run's socket)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return str(s.getsockname()[1])

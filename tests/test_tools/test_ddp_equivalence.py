@@ -76,13 +76,13 @@ def _load(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
-def _train_both(tool, tmp_path, config, options, ddp_options):
+def _train_both(tool, tmp_path, config, options, ddp_options, port):
     single, ddp = tmp_path / 'single', tmp_path / 'ddp'
     tool('tools/train.py', config, '--work-dir', str(single),
          '--cfg-options', *options, env=ENV)
     tool('bash', 'tools/dist_train.sh', config, '2', '--work-dir', str(ddp),
          '--cfg-options', *options, *ddp_options,
-         env=dict(ENV, PORT='29517'))
+         env=dict(ENV, PORT=port))
     records = []
     for work in (single, ddp):
         with open(work / 'ddp_record.json') as f:
@@ -155,12 +155,12 @@ def _check_written_once(single, ddp, names=('iter_2.pth', 'iter_4.pth')):
 
 
 def test_hier_two_gloo_processes_equal_one_process(synthetic_root, tool,
-                                                   tmp_path):
+                                                   tmp_path, free_port):
     root = osp.join(synthetic_root, 'cityscapes')
     single, ddp, (single_rec, ddp_rec) = _train_both(
         tool, tmp_path, HIER_CONFIG,
         [f'train_dataloader.dataset.data_root={root}'],
-        ['train_dataloader.batch_size=2'])
+        ['train_dataloader.batch_size=2'], free_port)
     _check_same_data_and_loss(single_rec, ddp_rec)
     _check_same_weights(single, ddp)
     _check_written_once(single, ddp)
@@ -200,7 +200,7 @@ def _check_mmt_data_and_loss(single_rec, ddp_rec):
 
 
 def test_mmt_two_gloo_processes_equal_one_process(synthetic_root, tool,
-                                                  tmp_path):
+                                                  tmp_path, free_port):
     root = osp.join(synthetic_root, 'reid_target')
     single, ddp, (single_rec, ddp_rec) = _train_both(
         tool, tmp_path, MMT_CONFIG, [
@@ -209,7 +209,7 @@ def test_mmt_two_gloo_processes_equal_one_process(synthetic_root, tool,
         ], [
             'train_dataloader.batch_size=4',
             'train_dataloader.sampler.batch_size=4'
-        ])
+        ], free_port)
     _check_mmt_data_and_loss(single_rec, ddp_rec)
     _check_same_weights(single, ddp, last='epoch_2.pth',
                         atol=MMT_WEIGHT_ATOL)

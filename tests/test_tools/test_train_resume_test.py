@@ -70,12 +70,13 @@ def test_kill_and_resume_gives_same_weights(synthetic_root, tool, tmp_path):
     assert len(pngs) == 2  # one drawing per val image
 
 
-def test_dist_train_two_gloo_processes(synthetic_root, tool, tmp_path):
+def test_dist_train_two_gloo_processes(synthetic_root, tool, tmp_path,
+                                      free_port):
     work = tmp_path / 'dist'
     out = tool(
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work),
         *_options(synthetic_root, 2),
-        env=dict(PORT='29512')).stdout
+        env=dict(PORT=free_port)).stdout
     assert 'Distributed launcher: pytorch' in out or 'world_size: 2' in out
     assert sorted(p.name for p in work.glob('*.pth')) == ['iter_2.pth']
     ckpt = _weights(work / 'iter_2.pth')
