@@ -162,11 +162,10 @@ class _MiningBatch:
                 loss, weight=weight, reduction=reduction) + anchor
         count = torch.tensor([float(loss.numel())], device=loss.device)
         dist.all_reduce(count)
-        if count.item() == 0:
-            return anchor
         if weight is not None:
             loss = loss * weight
-        return loss.sum() * (self.world_size / count[0]) + anchor
+        # no anchor anywhere: the sum is an exact 0 (no host sync to test it)
+        return loss.sum() * (self.world_size / count.clamp(min=1)[0]) + anchor
 
 
 def _prepare(feat: torch.Tensor, label: torch.Tensor, normalize: bool,

@@ -52,7 +52,13 @@ def _worker(rank, store, out):
         # the local variant mines within the rank's own share only
         local = _losses(feat[part], teacher[part], label[part],
                         weight[part], across_ranks=False)[0]
-        torch.save(dict(results=results, local=local),
+        # no valid sample on any rank: an exact, connected zero whose
+        # backward (the gather's collective) runs on every rank
+        f = feat[part].clone().requires_grad_(True)
+        empty = softmax_triplet_loss(f, torch.full_like(label[part], -1))
+        empty.backward()
+        torch.save(dict(results=results, local=local,
+                        empty=(empty.detach(), f.grad.abs().sum())),
                    f'{out}/rank{rank}.pth')
     finally:
         dist.destroy_process_group()
@@ -83,3 +89,5 @@ def test_two_ranks_equal_one_process(tmp_path):
     torch.testing.assert_close(ranks[0]['local'], ref0)
     assert not torch.allclose(ranks[0]['local'],
                               ranks[0]['results'][0][0])
+    for r in ranks:
+        assert r['empty'][0].item() == 0 and r['empty'][1].item() == 0
