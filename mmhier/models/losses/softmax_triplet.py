@@ -19,7 +19,7 @@ test_ddp_equivalence.py``).
 from typing import Optional, Tuple
 
 import torch
-import torch.distributed as dist
+import torch.distributed as torch_dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss
@@ -78,8 +78,8 @@ def batch_hard_mining(
 
 
 def _world() -> Tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_world_size(), dist.get_rank()
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        return torch_dist.get_world_size(), torch_dist.get_rank()
     return 1, 0
 
 
@@ -124,21 +124,21 @@ class _MiningBatch:
 
         sizes = [torch.zeros(1, dtype=torch.long, device=feat.device)
                  for _ in range(world_size)]
-        dist.all_gather(sizes,
-                        torch.tensor([n], dtype=torch.long, device=feat.device))
+        local_size = torch.tensor([n], dtype=torch.long, device=feat.device)
+        torch_dist.all_gather(sizes, local_size)
         n_max = int(max(int(s) for s in sizes))
         pad = n_max - n
         feat = F.pad(feat, (0, 0, 0, pad))
         label = F.pad(label, (0, pad), value=ignore_index)
         self.feat = torch.cat(all_gather(feat.contiguous()), dim=0)
         labels = [torch.empty_like(label) for _ in range(world_size)]
-        dist.all_gather(labels, label.contiguous())
+        torch_dist.all_gather(labels, label.contiguous())
         self.label = torch.cat(labels, dim=0)
         self.teacher = None
         if teacher is not None:
             teacher = F.pad(teacher.detach(), (0, 0, 0, pad)).contiguous()
             teachers = [torch.empty_like(teacher) for _ in range(world_size)]
-            dist.all_gather(teachers, teacher)
+            torch_dist.all_gather(teachers, teacher)
             self.teacher = torch.cat(teachers, dim=0)
         self.rows = rank * n_max + torch.arange(n, device=feat.device)
 
@@ -161,7 +161,7 @@ class _MiningBatch:
             return weight_reduce_loss(
                 loss, weight=weight, reduction=reduction) + anchor
         count = torch.tensor([float(loss.numel())], device=loss.device)
-        dist.all_reduce(count)
+        torch_dist.all_reduce(count)
         if weight is not None:
             loss = loss * weight
         # no anchor anywhere: the sum is an exact 0 (no host sync to test it)
