@@ -1,8 +1,12 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Issue 7 acceptance: a two-process gloo DDP run through
-``tools/dist_train.sh`` equals a one-process run with the same global batch.
+``tools/dist_train.sh`` equals a one-process run with the same global batch,
+for the hierarchical segmentor and for MMT (re-ID).
 
-Why the two runs are the same computation (up to float rounding):
+Why the two runs are the same computation (up to float rounding), for the
+segmentor (MMT: see ``tests/data/configs/mmt_tiny_ddp-equivalence.py`` and
+:func:`_check_mmt_data_and_loss`: IdentityBalancedSampler's global P x K plan,
+GN in backbone and neck, batch-hard mining in the gathered global batch):
 
 - **Same initial weights**: both runs seed with ``randomness.seed=0`` and rank
   0 builds the model exactly as the single process does; DDP broadcasts rank
