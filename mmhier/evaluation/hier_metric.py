@@ -8,12 +8,15 @@ classes):
 * **per leaf**: IoU / Acc of every leaf on pixels labelled with a leaf;
   ``mIoU``, ``mPA`` (mean pixel accuracy = mean per-class recall, the
   paper's metric) and ``aAcc``.
-* **per level** ``L1, L2, ...``: the node decided at tree level ``d`` (the
-  level-``d`` ancestor of the predicted leaf) against the level-``d``
-  ancestor of the label, on pixels labelled at or below level ``d``. This is
-  the end-to-end accuracy of the level-``d`` decision (an error at a higher
-  level is an error here too). A coarse label (internal node ``n``) counts at
-  the levels down to ``n``'s.
+* **per level** ``L1, L2, ...``: the node decided at tree level ``d``
+  against the level-``d`` ancestor of the label, on pixels labelled at or
+  below level ``d``. The decided node is each classifier's *own* decision
+  (the paper's greedy walk, Sec. III-C, run on the leaf log-probabilities in
+  ``seg_logits``; ``level_decision='greedy'``), or the level-``d`` ancestor
+  of the predicted leaf (``'prediction'``; the same under the greedy rule,
+  not under the soft one). This is the end-to-end accuracy of the level-``d``
+  decision (an error at a higher level is an error here too). A coarse
+  label (internal node ``n``) counts at the levels down to ``n``'s.
 * ``hAcc``: pixel accuracy over every labelled pixel where a pixel labelled
   with node ``n`` is correct iff the predicted leaf lies under ``n`` (so a
   coarse label accepts any of its leaves).
@@ -40,6 +43,7 @@ from torch import Tensor
 
 from mmhier.registry import METRICS
 from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy.decision import decision_tables, greedy_decision
 
 
 def confusion_matrix(gt: Tensor, pred: Tensor, num_rows: int,
@@ -75,7 +79,8 @@ def level_ancestor_table(parent: np.ndarray, level: np.ndarray) -> np.ndarray:
 
 def hier_confusion(pred_node: Tensor, gt_node: Tensor,
                    level_table: Tensor, node_level: Tensor,
-                   node_leaf_index: Tensor, num_leaves: int) -> dict:
+                   node_leaf_index: Tensor, num_leaves: int,
+                   pred_levels: Optional[Tensor] = None) -> dict:
     """Confusion statistics of one prediction on the tree.
 
     Args:
@@ -86,6 +91,9 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
         node_level (Tensor): ``[N]`` level of each node (root 0).
         node_leaf_index (Tensor): ``[N]`` leaf index, -1 for internal nodes.
         num_leaves (int): ``L``.
+        pred_levels (Tensor, optional): ``[D, ...]`` node decided at each
+            level (-1 below the decided leaf), e.g. each classifier's own
+            greedy decision; None takes the ancestors of ``pred_node``.
 
     Returns:
         dict: ``level`` ``[D, N, N + 1]`` (rows: labelled level-``d``
@@ -97,10 +105,13 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
     gt_node, pred_node = gt_node.reshape(-1), pred_node.reshape(-1)
     valid = gt_node >= 0
     gt_node, pred_node = gt_node[valid], pred_node[valid]
+    if pred_levels is not None:
+        pred_levels = pred_levels.reshape(depth, -1)[:, valid]
     levels = []
     for d in range(depth):
         g = level_table[gt_node, d]
-        p = level_table[pred_node, d]
+        p = level_table[pred_node, d] if pred_levels is None \
+            else pred_levels[d]
         p = torch.where(p < 0, torch.full_like(p, num_nodes), p)
         levels.append(confusion_matrix(g, p, num_nodes, num_nodes + 1))
     g_leaf = node_leaf_index[gt_node]
@@ -161,6 +172,12 @@ class HierIoUMetric(IoUMetric):
             predicts as extra classes ``num_leaves, num_leaves + 1, ...``.
         fair_protocol (bool): The paper's fair protocol for flat models (needs
             ``seg_logits`` in the data samples). Defaults to False.
+        level_decision (str): Where the per-level decisions come from:
+            ``'greedy'`` (each classifier's own decision, from
+            ``seg_logits``), ``'prediction'`` (ancestors of the predicted
+            leaf) or ``'auto'``: greedy when ``seg_logits`` has one channel
+            per leaf (a hierarchical model, or a flat one without coarse
+            classes), else the prediction. Defaults to ``'auto'``.
         **kwargs: :class:`IoUMetric` arguments (``collect_device``,
             ``prefix``, ...).
     """
@@ -171,9 +188,18 @@ class HierIoUMetric(IoUMetric):
                  weak_labels: str = 'node',
                  flat_coarse_nodes: Sequence[str] = (),
                  fair_protocol: bool = False,
+                 level_decision: str = 'auto',
                  **kwargs) -> None:
         super().__init__(**kwargs)
         tree = LabelTree.build(taxonomy)
+        if level_decision not in ('auto', 'greedy', 'prediction'):
+            raise ValueError("level_decision must be 'auto', 'greedy' or "
+                             f"'prediction', got {level_decision!r}")
+        self.level_decision = level_decision
+        self.decision_tables = {
+            k: torch.as_tensor(v)
+            for k, v in decision_tables(tree).items()
+        }
         if weak_labels not in ('node', 'ignore'):
             raise ValueError("weak_labels must be 'node' or 'ignore', got "
                              f'{weak_labels!r}')
@@ -236,6 +262,28 @@ class HierIoUMetric(IoUMetric):
             max=num_leaves - 1)] & (second < num_leaves)
         return torch.where(is_coarse & second_under, second, first)
 
+    def own_levels(self, sample: dict) -> Optional[Tensor]:
+        """``[D, H, W]`` greedy per-level decisions from the sample's
+        ``seg_logits``, or None when ``level_decision`` says to use the
+        predicted leaf."""
+        logits = sample.get('seg_logits', {}).get('data')
+        if self.level_decision == 'prediction':
+            return None
+        if logits is None or logits.shape[0] != self.tree.num_leaves:
+            if self.level_decision == 'greedy':
+                raise ValueError(
+                    "HierIoUMetric(level_decision='greedy') needs seg_logits "
+                    f'with one channel per leaf ({self.tree.num_leaves}), '
+                    'got ' + ('none' if logits is None else
+                              f'{logits.shape[0]} channels'))
+            return None
+        t = self.decision_tables
+        levels, _ = greedy_decision(
+            logits.cpu().float()[None], t['path_matrix'], t['slot_table'],
+            t['slot_child_node'], t['node_classifier_index'],
+            int(t['max_depth']))
+        return levels[0]
+
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
             if self.dataset_name is not None:
@@ -259,7 +307,8 @@ class HierIoUMetric(IoUMetric):
             result = hier_confusion(pred_node, self.code_to_node[codes],
                                     self.level_table, self.node_level,
                                     self.node_leaf_index,
-                                    self.tree.num_leaves)
+                                    self.tree.num_leaves,
+                                    pred_levels=self.own_levels(sample))
             if self.dataset_name is not None:
                 num = len(self.dataset_classes)
                 gt = self.code_to_dataset[codes]

@@ -40,14 +40,18 @@ model = dict(
         # num_classes is derived from the tree (its number of leaves)
         adapt_cfg=dict(num_blocks=1, planes=64, dilation=1),
         upsample_kernel=4,
-        decision='soft',
+        # the paper's top-down rule (Sec. III-C); 'soft' = argmax of the
+        # path product (see mmhier/taxonomy/decision.py for the trade-off)
+        decision='greedy',
         dropout_ratio=0.1,
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(
             type='HierarchicalLoss',
             level_weights=(1.0, 0.1, 0.1),
-            weak_gate='parent',
+            # box pixels train a classifier where the detached decisions
+            # from the root down route them to it (online refinement)
+            weak_gate='path',
             weak_warmup_iters=0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

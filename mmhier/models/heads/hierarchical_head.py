@@ -47,7 +47,11 @@ from torch import Tensor
 
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy.decision import decision_tables, greedy_decision
 from .hybrid_upsample import HybridUpsample
+
+#: Log-probability written for the leaves the greedy rule did not choose.
+DECIDED_LOG_FLOOR = -1e4
 
 
 def segment_log_softmax(cls_logits: Union[Tensor, Sequence[Tensor]],
@@ -92,58 +96,6 @@ def leaf_log_probs(slot_log_probs: Tensor, leaf_path_index: Tensor) -> Tensor:
     num_leaves, depth = leaf_path_index.shape
     gathered = padded.index_select(1, leaf_path_index.reshape(-1))
     return gathered.unflatten(1, (num_leaves, depth)).sum(dim=2)
-
-
-def greedy_decision(leaf_logp: Tensor, path_matrix: Tensor,
-                    slot_table: Tensor, slot_child_node: Tensor,
-                    node_classifier_index: Tensor,
-                    max_depth: int) -> Tuple[Tensor, Tensor]:
-    """The paper's top-down decision rule, vectorised over pixels.
-
-    The conditional probability of child ``c`` at classifier ``j`` equals
-    ``P(c) / P(j)`` where ``P(n)`` is the sum of the probabilities of the
-    leaves under ``n``; siblings share the denominator, so each classifier's
-    argmax is the argmax of the children's marginals. This lets the rule run
-    on leaf log-probabilities (after resize, slide or TTA), walking at most
-    ``max_depth`` levels with gathers.
-
-    Args:
-        leaf_logp (Tensor): ``[B, L, H, W]`` leaf log-probabilities.
-        path_matrix (Tensor): ``[L, S]`` 0/1 float.
-        slot_table (Tensor): ``[J, K]`` global slot indices of each
-            classifier, padded with ``S``.
-        slot_child_node (Tensor): ``[S]`` node id of each slot's child.
-        node_classifier_index (Tensor): ``[N]`` classifier index of an
-            internal node, -1 for a leaf.
-        max_depth (int): Number of classifier levels.
-
-    Returns:
-        tuple[Tensor, Tensor]: node decided at each level ``[B, D, H, W]``
-        (-1 below the leaf) and the decided leaf's node id ``[B, H, W]``.
-    """
-    # Marginals of every slot's child, scaled by the per-pixel max leaf
-    # probability (>= 1 in total, so the decided path never underflows).
-    probs = (leaf_logp - leaf_logp.amax(dim=1, keepdim=True)).exp()
-    slot_marg = torch.einsum('ls,blhw->bshw', path_matrix, probs)
-    # padded slot reads -1: never the argmax
-    slot_marg = torch.cat([slot_marg, slot_marg.new_full(
-        (slot_marg.shape[0], 1) + slot_marg.shape[2:], -1.)], dim=1)
-    b, _, h, w = leaf_logp.shape
-    cls = leaf_logp.new_zeros((b, h, w), dtype=torch.long)  # root classifier
-    node = torch.zeros_like(cls)
-    active = torch.ones_like(cls, dtype=torch.bool)
-    levels = []
-    for _ in range(max_depth):
-        cand = slot_table[cls].permute(0, 3, 1, 2)  # [B, K, H, W]
-        best = slot_marg.gather(1, cand).argmax(dim=1, keepdim=True)
-        slot = cand.gather(1, best).squeeze(1)
-        child = slot_child_node[slot]
-        node = torch.where(active, child, node)
-        levels.append(torch.where(active, child, torch.full_like(child, -1)))
-        nxt = node_classifier_index[child]
-        active = active & (nxt >= 0)
-        cls = torch.where(active, nxt, cls)
-    return torch.stack(levels, dim=1), node
 
 
 @MODELS.register_module()
@@ -312,50 +264,16 @@ class HierarchicalDecodeHead(BaseDecodeHead):
 
     def _register_tables(self) -> None:
         tree = self.tree
-        total = int(tree.total_slots)
-        offsets = list(tree.classifier_offsets)
-        paths = [tree.leaf_path(i) for i in range(tree.num_leaves)]
-        depth = max(len(p) for p in paths)
-        self.max_depth = depth
-        leaf_path_index = np.full((tree.num_leaves, depth), total, np.int64)
-        leaf_level_nodes = np.full((tree.num_leaves, depth), -1, np.int64)
-        leaves = list(tree.leaves)
-        for i, path in enumerate(paths):
-            for d, (j, s) in enumerate(path):
-                leaf_path_index[i, d] = offsets[j] + s
-            anc = [n for n in reversed(tree.ancestors(leaves[i]))][1:]
-            for d, n in enumerate(anc + [leaves[i]]):
-                leaf_level_nodes[i, d] = n
-        max_k = max(self.classifier_sizes)
-        slot_table = np.full((tree.num_classifiers, max_k), total, np.int64)
-        slot_child_node = np.zeros(total, np.int64)
-        node_classifier_index = np.full(tree.num_nodes, -1, np.int64)
-        for j, n in enumerate(tree.classifier_nodes):
-            node_classifier_index[n] = j
-            for s, c in enumerate(tree.children(n)):
-                slot_table[j, s] = offsets[j] + s
-                slot_child_node[offsets[j] + s] = c
-        leaf_node = np.asarray(leaves, np.int64)
-        node_leaf_index = np.asarray(tree.leaf_index, np.int64)
+        tables = decision_tables(tree)
+        self.max_depth = int(tables.pop('max_depth'))
         # per-pixel (non-weak) leaf codes -> leaf index, anything else 255
-        code_to_leaf = np.full(256, self.ignore_index, np.int64)
-        code_to_node = np.asarray(tree.code_to_node)
-        code_is_weak = np.asarray(tree.code_is_weak, bool)
-        for code in range(256):
-            n = code_to_node[code]
-            if n >= 0 and not code_is_weak[code] and node_leaf_index[n] >= 0:
-                code_to_leaf[code] = node_leaf_index[n]
-        tables = dict(
-            path_matrix=torch.as_tensor(
-                np.asarray(tree.path_matrix()), dtype=torch.float32),
-            leaf_path_index=leaf_path_index,
-            leaf_level_nodes=leaf_level_nodes,
-            slot_table=slot_table,
-            slot_child_node=slot_child_node,
-            node_classifier_index=node_classifier_index,
-            leaf_node=leaf_node,
-            node_leaf_index=node_leaf_index,
-            code_to_leaf=code_to_leaf)
+        code_to_node = np.asarray(tree.code_to_node, np.int64)
+        leaf = np.where(code_to_node >= 0,
+                        tables['node_leaf_index'][code_to_node.clip(0)], -1)
+        weak = np.asarray(tree.code_is_weak, bool)
+        tables['code_to_leaf'] = np.where((leaf >= 0) & ~weak, leaf,
+                                          self.ignore_index)
+        tables['leaf_node'] = np.asarray(tree.leaves, np.int64)
         for name, value in tables.items():
             self.register_buffer(
                 name, torch.as_tensor(value), persistent=False)
@@ -405,24 +323,33 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         return levels, self.node_leaf_index[node]
 
     def decide(self, seg_logits: Tensor) -> Tensor:
-        """Apply ``self.decision``: identity for ``'soft'``; for ``'greedy'``
-        a one-hot ``[B, L, H, W]`` map of the greedy leaf."""
+        """Apply ``self.decision`` to leaf log-probabilities.
+
+        ``'soft'``: identity (the ``argmax`` downstream is the soft rule).
+        ``'greedy'``: the log of the one-hot map of the greedy leaf (0 there,
+        :data:`DECIDED_LOG_FLOOR` elsewhere, finite so that slide inference
+        can sum it): its ``argmax`` is the greedy leaf, its ``softmax`` the
+        one-hot vote that ``SegTTAModel`` averages, and the greedy rule run
+        on it again returns the same path (so per-level read-outs work on
+        either output).
+        """
         if self.decision == 'soft':
             return seg_logits
         _, leaf = self.greedy_levels(seg_logits)
-        return F.one_hot(leaf, self.num_classes).permute(0, 3, 1,
-                                                         2).to(seg_logits)
+        onehot = F.one_hot(leaf, self.num_classes).permute(0, 3, 1, 2)
+        return torch.where(onehot.bool(), seg_logits.new_zeros(()),
+                           seg_logits.new_full((), DECIDED_LOG_FLOOR))
 
     def predict_levels(self, seg_logits: Tensor) -> Tensor:
-        """Node id decided at each level for the argmax leaf of a head
-        output (leaf log-probabilities or the greedy one-hot map).
+        """Node id decided at each level by each classifier itself (the
+        greedy walk) on a head output: leaf log-probabilities or the output
+        of :meth:`decide`.
 
         Returns:
             Tensor: ``[B, max_depth, H, W]`` long; level ``d`` holds the node
-            at tree level ``d + 1`` on the decided leaf's path, -1 below it.
+            at tree level ``d + 1`` on the decided path, -1 below its leaf.
         """
-        leaf = seg_logits.argmax(dim=1)
-        return self.leaf_level_nodes[leaf].permute(0, 3, 1, 2)
+        return self.greedy_levels(seg_logits)[0]
 
     def add_level_predictions(self, data_samples: SampleList) -> SampleList:
         """Store ``pred_level_sem_seg`` (``[max_depth, H, W]`` node ids, -1

@@ -12,10 +12,16 @@ strictly inside its subtree, with the child on the label's path as target:
     \qquad P_j = P_j^{pixel} \cup P_j^{weak}.
 
 :math:`P_j^{pixel}`: per-pixel labels. :math:`P_j^{weak}`: box-derived
-(weak) labels, kept only where the *detached* decision of the parent
-classifier selects node :math:`j`'s branch (the online refinement of Fig. 3;
-optionally the whole greedy path from the root). The root classifier is
-never trained by weak pixels. :math:`\lambda_j` is the level weight
+(weak) labels, kept only where the *detached* decisions of the classifiers
+above :math:`j` route the pixel to :math:`j` (the online refinement of
+Fig. 3: "the decision of the parent classifier is intersected with the
+pseudo ground truth"; the parent only decides the pixels its own parent
+gave it, Sec. III-C, so the gate is the whole greedy path from the root,
+``weak_gate='path'``; ``'parent'`` checks the parent's argmax alone). The
+root classifier is never trained by weak pixels. The gate is its own
+warm-up: no box pixel passes until the root has learnt the parent class
+from per-pixel labels (``weak_pass.<classifier>`` logs the share that
+passes). :math:`\lambda_j` is the level weight
 (1.0 / 0.1 / 0.1 in the paper), optionally overridden per node.
 """
 from typing import Dict, List, Optional, Sequence, Union
@@ -43,10 +49,12 @@ def hierarchical_loss(cls_logits: Union[Tensor, Sequence[Tensor]],
                       classifier_weights: Sequence[float],
                       image_mask: Optional[Tensor] = None,
                       use_weak: bool = True,
-                      weak_gate: str = 'parent',
+                      weak_gate: str = 'path',
                       label_smoothing: float = 0.0,
                       class_weights: OptionalTensors = None,
-                      sparse_fraction: float = 0.25) -> List[Tensor]:
+                      sparse_fraction: float = 0.25,
+                      gate_stats: Optional[Dict[int, Tensor]] = None
+                      ) -> List[Tensor]:
     """Functional core of :class:`HierarchicalLoss` (see module docstring).
 
     Args:
@@ -69,15 +77,19 @@ def hierarchical_loss(cls_logits: Union[Tensor, Sequence[Tensor]],
         image_mask (Tensor, optional): ``[B, J]`` bool, False switches
             classifier ``j`` off for image ``b`` (per-dataset switches).
         use_weak (bool): Whether weak pixels count at all (warm-up).
-        weak_gate (str): ``'parent'``: the parent classifier's argmax must
-            select the branch; ``'path'``: every classifier from the root down
-            must. Defaults to ``'parent'``.
+        weak_gate (str): ``'path'``: every classifier from the root down
+            must select the branch (the paper's routing: a classifier sees
+            the pixels its ancestors' decisions send to it); ``'parent'``:
+            only the parent classifier's argmax must. Defaults to ``'path'``.
         label_smoothing (float): Passed to ``F.cross_entropy``.
         class_weights (Sequence[Tensor | None], optional): Per classifier
             class weights (``[K_j]``) or None.
         sparse_fraction (float): A classifier whose valid pixels are fewer
             than this fraction of the map gathers them and runs the softmax
             on those only (same value, less work). Defaults to 0.25.
+        gate_stats (dict, optional): If given, filled with ``{j: [passed,
+            total]}`` (0-dim tensors) for every non-root classifier that has
+            weak pixels inside its subtree: how many of them pass the gate.
 
     Returns:
         list[Tensor]: Weighted loss of each classifier (scalar). A classifier
@@ -135,6 +147,10 @@ def hierarchical_loss(cls_logits: Union[Tensor, Sequence[Tensor]],
             if parent_classifier[j] < 0:
                 continue  # the root is never trained by weak pixels
             weak_target = target_lut[j][weak_codes]
+            if gate_stats is not None:
+                inside = weak_target >= 0
+                if bool(inside.any()):
+                    gate_stats[j] = [(gates[j] & inside).sum(), inside.sum()]
             flat[j].index_copy_(
                 0, weak_lin,
                 torch.where(gates[j] & (weak_target >= 0), weak_target,
@@ -189,8 +205,8 @@ class HierarchicalLoss(nn.Module):
         weak_warmup_iters (int): Weak pixels count only from this training
             iteration on (read from MMEngine's ``MessageHub`` info ``iter``;
             0 outside a runner). Defaults to 0.
-        weak_gate (str): ``'parent'`` or ``'path'``, see
-            :func:`hierarchical_loss`. Defaults to ``'parent'``.
+        weak_gate (str): ``'path'`` or ``'parent'``, see
+            :func:`hierarchical_loss`. Defaults to ``'path'``.
         disable (dict[str, list[str]], optional): ``{dataset_name:
             [classifier names]}`` never trained by that dataset's images
             (e.g. ``{'cityscapes': ['driveable']}``), in addition to the tree
@@ -210,7 +226,7 @@ class HierarchicalLoss(nn.Module):
                  level_weights: Optional[Sequence[float]] = None,
                  node_weights: Optional[Dict[str, float]] = None,
                  weak_warmup_iters: int = 0,
-                 weak_gate: str = 'parent',
+                 weak_gate: str = 'path',
                  disable: Optional[Dict[str, Sequence[str]]] = None,
                  label_smoothing: float = 0.0,
                  class_weights: Optional[Dict[str, Sequence[float]]] = None,
@@ -305,6 +321,10 @@ class HierarchicalLoss(nn.Module):
         self.keys = [
             f'{self._loss_name}.{name.replace(" ", "_")}' for name in names
         ]
+        # logged only: mmengine back-propagates keys containing 'loss'
+        self.pass_keys = [
+            f'weak_pass.{name.replace(" ", "_")}' for name in names
+        ]
         self.register_buffer(
             'target_lut',
             torch.as_tensor(
@@ -361,7 +381,11 @@ class HierarchicalLoss(nn.Module):
             dataset_names (Sequence[str | None], optional): Per image.
 
         Returns:
-            dict[str, Tensor]: ``{'<loss_name>.<classifier>': loss}``.
+            dict[str, Tensor]: ``{'<loss_name>.<classifier>': loss}`` and,
+            in training, ``weak_pass.<classifier>``: the share of the weak
+            (box) pixels inside that classifier's subtree that pass the gate
+            in this batch (logged, not back-propagated; absent when the
+            batch has none).
         """
         if self.tree is None:
             raise RuntimeError('HierarchicalLoss has no taxonomy: pass '
@@ -377,6 +401,7 @@ class HierarchicalLoss(nn.Module):
                 getattr(self, f'class_weight_{j}', None)
                 for j in range(len(self.classifier_sizes))
             ]
+        gate_stats = {} if self.training else None
         losses = hierarchical_loss(
             cls_logits,
             seg_label,
@@ -391,8 +416,12 @@ class HierarchicalLoss(nn.Module):
             use_weak=self._use_weak(),
             weak_gate=self.weak_gate,
             label_smoothing=self.label_smoothing,
-            class_weights=class_weights)
-        return {
+            class_weights=class_weights,
+            gate_stats=gate_stats)
+        out = {
             key: self.loss_weight * value
             for key, value in zip(self.keys, losses)
         }
+        for j, (passed, total) in (gate_stats or {}).items():
+            out[self.pass_keys[j]] = passed.float() / total.float()
+        return out

@@ -68,10 +68,11 @@ def build_loss(**kwargs):
 
 
 def test_values_parent_gate():
-    loss = build_loss()
+    loss = build_loss(weak_gate='parent')
     out = loss(toy_logits(), LABELS[None])
     assert list(out) == [
-        'loss_hier.root', 'loss_hier.sign', 'loss_hier.front'
+        'loss_hier.root', 'loss_hier.sign', 'loss_hier.front',
+        'weak_pass.sign', 'weak_pass.front'
     ]
     # root: per-pixel codes 1,2,6,7,3,5 (6 pixels); weak 8/9 and 255 out.
     # five pixels have zero logits -> log 3; (2,1) car: log(1 + 2/e).
@@ -86,6 +87,43 @@ def test_values_parent_gate():
     assert out['loss_hier.root'].item() == pytest.approx(root, abs=1e-6)
     assert out['loss_hier.sign'].item() == pytest.approx(sign, abs=1e-6)
     assert out['loss_hier.front'].item() == pytest.approx(front, abs=1e-6)
+
+
+def weak_pixels_training(loss, logits):
+    """``{classifier: sorted weak (row, col) with a gradient}``."""
+    out = loss(logits, LABELS[None])
+    trained = {}
+    for j, (name, lo, hi) in enumerate(
+            (('root', 0, 3), ('sign', 3, 5), ('front', 5, 7))):
+        grad, = torch.autograd.grad(out[loss.keys[j]], logits,
+                                    retain_graph=True)
+        touched = grad[0, lo:hi].abs().sum(0) > 0
+        trained[name] = [(r, c) for r, c in ((1, 1), (1, 2))
+                         if touched[r, c]]
+    return trained, out
+
+
+def test_which_box_pixels_train_which_classifier():
+    """Weak stop at (1,1), weak yield at (1,2). Root decisions: sign at
+    (1,1), road at (1,2); the sign classifier says front at both."""
+    loss = build_loss()
+    assert loss.weak_gate == 'path'  # the paper's routing is the default
+    trained, out = weak_pixels_training(loss.train(), toy_logits())
+    # the root never learns from boxes; (1,2) is routed to road by the root,
+    # so neither sign classifier sees it
+    assert trained == dict(root=[], sign=[(1, 1)], front=[(1, 1)])
+    assert out['weak_pass.sign'].item() == pytest.approx(0.5)
+    assert out['weak_pass.front'].item() == pytest.approx(0.5)
+    assert 'weak_pass.root' not in out
+    parent = build_loss(weak_gate='parent').train()
+    trained, out = weak_pixels_training(parent, toy_logits())
+    # the parent-only gate lets (1,2) into 'front' although the root said
+    # road there: the sign-class classifier trains on the box background
+    assert trained == dict(root=[], sign=[(1, 1)], front=[(1, 1), (1, 2)])
+    assert out['weak_pass.front'].item() == pytest.approx(1.0)
+    # evaluation mode: no gate statistics
+    assert not any(k.startswith('weak_pass') for k in
+                   build_loss().eval()(toy_logits(), LABELS[None]))
 
 
 def test_path_gate_and_no_weak():
