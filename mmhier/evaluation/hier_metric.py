@@ -17,6 +17,10 @@ classes):
   not under the soft one). This is the end-to-end accuracy of the level-``d``
   decision (an error at a higher level is an error here too). A coarse
   label (internal node ``n``) counts at the levels down to ``n``'s.
+* ``L<d>.given_path``: accuracy of the level-``d`` decision on the pixels
+  whose decisions above level ``d`` are all right (e.g. ``L3.given_path``:
+  the sign classifier's accuracy on pixels the root and ``traffic sign``
+  classifiers routed correctly).
 * ``hAcc``: pixel accuracy over every labelled pixel where a pixel labelled
   with node ``n`` is correct iff the predicted leaf lies under ``n`` (so a
   coarse label accepts any of its leaves).
@@ -96,7 +100,10 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
             greedy decision; None takes the ancestors of ``pred_node``.
 
     Returns:
-        dict: ``level`` ``[D, N, N + 1]`` (rows: labelled level-``d``
+        dict: ``cond`` ``[D, 2]``: pixels whose level-``d`` decision is
+        right among those labelled at level ``d`` whose decisions above it
+        are all right, and that count; ``level`` ``[D, N, N + 1]`` (rows:
+        labelled level-``d``
         ancestor, columns: predicted level-``d`` ancestor, column ``N`` =
         prediction above level ``d``), ``leaf`` ``[L, L + 1]`` (column ``L``
         = non-leaf prediction), ``hier_correct`` / ``hier_total`` (0-dim).
@@ -114,6 +121,17 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
             else pred_levels[d]
         p = torch.where(p < 0, torch.full_like(p, num_nodes), p)
         levels.append(confusion_matrix(g, p, num_nodes, num_nodes + 1))
+    # level d given levels < d right: [D, 2] (right, routed correctly)
+    cond = torch.zeros(depth, 2, dtype=torch.long)
+    path_ok = torch.ones_like(gt_node, dtype=torch.bool)
+    for d in range(depth):
+        g = level_table[gt_node, d]
+        p = level_table[pred_node, d] if pred_levels is None \
+            else pred_levels[d]
+        here = path_ok & (g >= 0)
+        right = here & (p == g)
+        cond[d, 0], cond[d, 1] = right.sum(), here.sum()
+        path_ok = path_ok & (p == g)
     g_leaf = node_leaf_index[gt_node]
     p_leaf = node_leaf_index[pred_node]
     p_leaf = torch.where(p_leaf < 0, torch.full_like(p_leaf, num_leaves),
@@ -124,6 +142,7 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
     correct = (anc == gt_node) & (gt_level > 0)
     return dict(
         level=torch.stack(levels),
+        cond=cond,
         leaf=confusion_matrix(g_leaf, p_leaf, num_leaves, num_leaves + 1),
         hier_correct=correct.sum(),
         hier_total=torch.tensor(int(gt_node.numel())))
@@ -189,6 +208,7 @@ class HierIoUMetric(IoUMetric):
                  flat_coarse_nodes: Sequence[str] = (),
                  fair_protocol: bool = False,
                  level_decision: str = 'auto',
+                 recall_nodes: Sequence[str] = (),
                  **kwargs) -> None:
         super().__init__(**kwargs)
         tree = LabelTree.build(taxonomy)
@@ -196,6 +216,9 @@ class HierIoUMetric(IoUMetric):
             raise ValueError("level_decision must be 'auto', 'greedy' or "
                              f"'prediction', got {level_decision!r}")
         self.level_decision = level_decision
+        for name in recall_nodes:
+            tree.node_id(name)  # raises for an unknown node
+        self.recall_nodes = list(recall_nodes)
         self.decision_tables = {
             k: torch.as_tensor(v)
             for k, v in decision_tables(tree).items()
@@ -358,12 +381,23 @@ class HierIoUMetric(IoUMetric):
         leaf = scores_from_confusion(total['leaf'])
         self._table(list(tree.leaf_names), leaf, logger, 'per leaf results')
         summary('leaf.', leaf)
-        level_rows = PrettyTable(['Level', 'aAcc', 'mIoU', 'mPA'])
+        level_rows = PrettyTable(
+            ['Level', 'aAcc', 'mIoU', 'mPA', 'acc given the path above'])
         for d in range(total['level'].shape[0]):
             lv = scores_from_confusion(total['level'][d])
             summary(f'L{d + 1}.', lv)
+            right, routed = (int(v) for v in total['cond'][d])
+            metrics[f'L{d + 1}.given_path'] = round(
+                100 * right / routed, 2) if routed else float('nan')
             level_rows.add_row([f'L{d + 1}'] + [
-                metrics[f'L{d + 1}.{k}'] for k in ('aAcc', 'mIoU', 'mPA')])
+                metrics[f'L{d + 1}.{k}']
+                for k in ('aAcc', 'mIoU', 'mPA', 'given_path')])
+        for name in self.recall_nodes:
+            node = tree.node_id(name)
+            row = total['level'][int(tree.level[node]) - 1][node]
+            metrics[f'recall.{name.replace(" ", "_")}'] = round(
+                100 * float(row[node]) / float(row.sum()),
+                2) if row.sum() > 0 else float('nan')
         print_log('per level results:\n' + level_rows.get_string(), logger)
         metrics['hAcc'] = float(
             np.round(100 * int(total['hier_correct']) /

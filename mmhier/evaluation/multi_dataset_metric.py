@@ -25,6 +25,15 @@ ignore elsewhere), so GTSDB is scored inside its boxes only.
 Per view: ``aAcc``, ``mIoU`` and ``mPA`` (mean per-class pixel accuracy, the
 paper's metric), from mmseg's ``IoUMetric.intersect_and_union`` /
 ``total_area_to_metrics``.
+
+**The paper's sign-class subset** (Sec. V-B): the traffic-sign classes are
+also scored on the subset of the 43 classes that have more than
+:math:`10^3` pixels in the GTSDB training set and in both the GTSDB and
+Cityscapes Extended validation sets (``class_subset``; the thresholds are
+given per view in the data's own pixels, so a down-scaled data set scales
+them with its area). The subset scores are reported next to the scores on
+all classes as ``<view>/subset.mPA``, ``subset.mIoU`` and
+``subset.classes``.
 """
 from collections import OrderedDict, defaultdict
 from typing import Dict, List, Optional, Sequence
@@ -38,6 +47,28 @@ from prettytable import PrettyTable
 
 from mmhier.registry import METRICS
 from mmhier.taxonomy import IGNORE_INDEX, LabelTree
+
+
+def gt_txt_class_pixels(ann_file: str, num_classes: int) -> np.ndarray:
+    """Box pixels per class of a GTSDB ``gt.txt`` (lines
+    ``name;left;top;right;bottom;classId``, inclusive coordinates)."""
+    pixels = np.zeros(num_classes, np.float64)
+    with open(ann_file) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            parts = line.strip().split(';')
+            try:
+                left, top, right, bottom, cls = (int(v) for v in parts[1:6])
+            except ValueError:
+                raise ValueError(f'{ann_file}:{number}: expected '
+                                 f'name;left;top;right;bottom;classId, got '
+                                 f'{line.strip()!r}')
+            if not 0 <= cls < num_classes:
+                raise ValueError(f'{ann_file}:{number}: class id {cls} is '
+                                 f'outside 0..{num_classes - 1}')
+            pixels[cls] += (right - left + 1) * (bottom - top + 1)
+    return pixels
 
 
 def _percent(value) -> float:
@@ -70,6 +101,12 @@ class MultiDatasetHierMetric(BaseMetric):
         fair_protocol (bool): The paper's fair protocol for such flat models
             (see :class:`HierIoUMetric`); needs ``seg_logits`` in the
             samples. Defaults to False.
+        class_subset (dict, optional): The paper's class-subset rule:
+            ``min_pixels`` (``{view: n}``: a class is kept if it has at
+            least ``n`` labelled pixels in every listed view that was
+            scored), and optionally ``train_ann_file`` (a GTSDB ``gt.txt``)
+            with ``min_train_pixels`` (box pixels of the class in it). The
+            kept classes are scored in every listed view. Defaults to None.
         collect_device (str): See ``BaseMetric``. Defaults to ``'cpu'``.
         prefix (str, optional): See ``BaseMetric``. Defaults to None.
     """
@@ -79,6 +116,7 @@ class MultiDatasetHierMetric(BaseMetric):
                  dataset_views: Optional[Dict[str, Sequence[str]]] = None,
                  flat_coarse_nodes: Sequence[str] = (),
                  fair_protocol: bool = False,
+                 class_subset: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -106,6 +144,41 @@ class MultiDatasetHierMetric(BaseMetric):
                 self.tree, flat_coarse_nodes=flat_coarse_nodes,
                 fair_protocol=True)
         self._tables: Dict[str, tuple] = {}
+        self.class_subset = None
+        if class_subset is not None:
+            self.class_subset = self._check_subset(dict(class_subset))
+
+    def _check_subset(self, cfg: dict) -> dict:
+        unknown = set(cfg) - {'min_pixels', 'train_ann_file',
+                              'min_train_pixels'}
+        if unknown or 'min_pixels' not in cfg:
+            raise KeyError(f'class_subset takes min_pixels, train_ann_file, '
+                           f'min_train_pixels; got {sorted(cfg)}')
+        views = list(cfg['min_pixels'])
+        classes = [self.tree.dataset_eval_classes(v) for v in views]
+        if any(c != classes[0] for c in classes):
+            raise ValueError(f'class_subset views {views} must share their '
+                             'evaluation classes')
+        cfg['num_classes'] = len(classes[0])
+        return cfg
+
+    def subset_mask(self, areas_label: Dict[str, np.ndarray]) -> np.ndarray:
+        """Classes kept by the class-subset rule, given the labelled pixels
+        per class of each scored view."""
+        cfg = self.class_subset
+        keep = None
+        for view, n in cfg['min_pixels'].items():
+            if view in areas_label:
+                ok = areas_label[view] >= n
+                keep = ok if keep is None else keep & ok
+        if cfg.get('train_ann_file'):
+            # read when a listed view was scored (a config may inherit the
+            # rule without validating on GTSDB)
+            train = gt_txt_class_pixels(cfg['train_ann_file'],
+                                        cfg['num_classes'])
+            ok = train >= cfg.get('min_train_pixels', 0)
+            keep = ok if keep is None else keep & ok
+        return keep
 
     def views_of(self, dataset_name: str) -> List[str]:
         """Label spaces ``dataset_name`` is scored in."""
@@ -128,6 +201,30 @@ class MultiDatasetHierMetric(BaseMetric):
             self._tables[view] = (classes, torch.from_numpy(pred_lut),
                                   torch.from_numpy(gt_lut))
         return self._tables[view]
+
+    def _score_subset(self, totals, metrics, logger) -> None:
+        views = self.class_subset['min_pixels']
+        blocks = {(name, view): areas for (name, view), areas in
+                  totals.items() if view in views}
+        if not blocks:
+            return
+        labelled = {view: np.asarray(areas[3], np.float64)
+                    for (_, view), areas in blocks.items()}
+        keep = self.subset_mask(labelled)
+        names = self.view_tables(next(iter(views)))[0]
+        kept = [n for n, k in zip(names, keep) if k]
+        print_log(f'class subset ({len(kept)} of {len(names)} classes): '
+                  f'{kept}', logger)
+        for (name, view), areas in blocks.items():
+            scores = IoUMetric.total_area_to_metrics(*areas, ['mIoU'])
+            key = name if view == name else f'{name}/{view}'
+            acc = np.asarray(scores['Acc'], np.float64)[keep]
+            iou = np.asarray(scores['IoU'], np.float64)[keep]
+            metrics[f'{key}/subset.mPA'] = _percent(np.nanmean(acc)) \
+                if keep.any() else float('nan')
+            metrics[f'{key}/subset.mIoU'] = _percent(np.nanmean(iou)) \
+                if keep.any() else float('nan')
+            metrics[f'{key}/subset.classes'] = int(keep.sum())
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -196,6 +293,8 @@ class MultiDatasetHierMetric(BaseMetric):
             summary.add_row(
                 [name, view, len(classes), row['aAcc'], row['mPA'],
                  row['mIoU']])
+        if self.class_subset is not None:
+            self._score_subset(totals, metrics, logger)
         print_log('per dataset results:\n' + summary.get_string(), logger)
         for metric in ('aAcc', 'mPA', 'mIoU'):
             values = [row[metric] for row in block_scores]

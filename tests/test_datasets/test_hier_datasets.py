@@ -279,3 +279,32 @@ def test_sign_aware_crop_keeps_labelled_pixels():
                            seg_fields=['gt_seg_map']))['gt_seg_map'] == 12
                 ).any() for _ in range(50))
     assert hits < 25
+
+
+def test_sign_aware_crop_on_a_target_subtree():
+    """On a per-pixel map (every pixel labelled, mostly sky), crops drawn on
+    the 'traffic sign' subtree always hold the 2x2 sign patch (coarse code,
+    leaf code or weak code alike); crops on any labelled pixel rarely do."""
+    from mmhier.datasets.transforms import SignAwareRandomCrop
+    from mmhier.taxonomy import LabelTree
+    tree = LabelTree.build(TOY)
+    sky = tree.encode('sky')
+    for code in (tree.encode('traffic sign'), tree.encode('stop sign'), 12):
+        seg = np.full((40, 60), sky, np.uint8)
+        seg[30:32, 50:52] = code
+        crop = SignAwareRandomCrop(crop_size=(8, 8), prob=1.0, taxonomy=TOY,
+                                   target_node='traffic sign')
+        np.random.seed(0)
+        for _ in range(30):
+            out = crop(dict(img=np.zeros((40, 60, 3), np.uint8),
+                            gt_seg_map=seg.copy(),
+                            seg_fields=['gt_seg_map']))
+            assert (out['gt_seg_map'] == code).any()
+    anywhere = SignAwareRandomCrop(crop_size=(8, 8), prob=1.0)
+    hits = sum((anywhere(dict(img=np.zeros((40, 60, 3), np.uint8),
+                              gt_seg_map=seg.copy(),
+                              seg_fields=['gt_seg_map']))['gt_seg_map'] == 12
+                ).any() for _ in range(50))
+    assert hits < 25
+    with pytest.raises(ValueError, match='needs the taxonomy'):
+        SignAwareRandomCrop(crop_size=8, target_node='traffic sign')

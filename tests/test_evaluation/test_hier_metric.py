@@ -133,3 +133,42 @@ def test_fair_protocol_for_flat_model():
         HierIoUMetric(taxonomy=TOY, fair_protocol=True)
     with pytest.raises(KeyError, match='nope'):
         HierIoUMetric(taxonomy=TOY, dataset_name='nope')
+
+
+def test_accuracy_given_the_path_and_node_recall():
+    """L1: p0-p5, p7 labelled, right at p0 p2 p3 p4 p5 -> 5/7. L2: p3, p4,
+    p7 labelled below 'sign'; p7's root decision is wrong, so 2 pixels are
+    routed correctly and both say front -> 100. L3: the same 2 pixels,
+    stop right at p3, wrong at p4 -> 50. recall.sign: the root calls 3 of
+    the 4 sign pixels (p3, p4, p5; not p7) a sign -> 75."""
+    metric = HierIoUMetric(taxonomy=TOY, recall_nodes=['sign'])
+    res = run(metric, [sample(PRED, LABEL)])
+    assert res['L1.given_path'] == pytest.approx(71.43)
+    assert res['L2.given_path'] == pytest.approx(100.0)
+    assert res['L3.given_path'] == pytest.approx(50.0)
+    assert res['recall.sign'] == pytest.approx(75.0)
+    with pytest.raises(Exception, match='nope'):
+        HierIoUMetric(taxonomy=TOY, recall_nodes=['nope'])
+
+
+def test_levels_from_each_classifier_own_decision():
+    """On leaf log-probabilities where the soft leaf (road) differs from the
+    greedy path (sign -> front -> stop), 'greedy' scores the classifiers'
+    own decisions and 'prediction' the soft leaf's ancestors."""
+    # leaves: road .38, back .04, stop .22, yield .16, car .2 -> soft:
+    # road; root marginals: road .38, sign .42, car .2
+    probs = torch.tensor([.38, .04, .22, .16, .2])
+    logits = probs.log()[:, None, None]
+    label = torch.tensor([[6]])  # stop
+    pred = logits.argmax(0)
+    assert pred.item() == 0
+    out = {}
+    for mode in ('greedy', 'prediction'):
+        metric = HierIoUMetric(taxonomy=TOY, level_decision=mode)
+        out[mode] = run(metric, [dict(
+            pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(
+                data=label[None]), seg_logits=dict(data=logits))])
+    assert out['greedy']['L1.aAcc'] == 100.0  # root: sign (.42 vs .38)
+    assert out['greedy']['L3.aAcc'] == 100.0  # front classifier: stop
+    assert out['prediction']['L1.aAcc'] == 0.0  # ancestor of road
+    assert out['greedy']['leaf.aAcc'] == out['prediction']['leaf.aAcc'] == 0

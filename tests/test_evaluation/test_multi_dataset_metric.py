@@ -74,3 +74,36 @@ def test_flat_coarse_prediction_and_errors():
         _metric().process({}, [nameless])
     with pytest.raises(KeyError, match="view 'cityscapes27'"):
         _metric(dataset_views=dict(cityscapes=['cityscapes27']))
+
+
+def test_paper_class_subset(tmp_path):
+    """GTSDB labelled pixels: circle 2, triangle 1, stop 1 (see
+    test_hand_computed_scores_per_dataset_and_view: circle acc 1/2 IoU 1/2,
+    triangle 0, stop 1)."""
+    metric = _metric(class_subset=dict(min_pixels=dict(gtsdb=2)))
+    metric.process({}, [CITY, GTSDB])
+    out = metric.evaluate(2)
+    assert out['gtsdb/mPA'] == 50.0  # all classes, unchanged
+    assert out['gtsdb/subset.classes'] == 1  # circle only
+    assert out['gtsdb/subset.mPA'] == 50.0
+    assert out['gtsdb/subset.mIoU'] == 50.0
+    # training condition from a gt.txt: circle 2x2 = 4 px, triangle 3x3 =
+    # 9 px, stop 10x1 = 10 px; at >= 9 px and >= 1 val pixel: triangle, stop
+    ann = tmp_path / 'gt.txt'
+    ann.write_text('00000.ppm;0;0;1;1;0\n00001.ppm;5;5;7;7;1\n'
+                   '00001.ppm;0;0;9;0;2\n')
+    metric = _metric(class_subset=dict(
+        min_pixels=dict(gtsdb=1), train_ann_file=str(ann),
+        min_train_pixels=9))
+    metric.process({}, [CITY, GTSDB])
+    out = metric.evaluate(2)
+    assert out['gtsdb/subset.classes'] == 2
+    assert out['gtsdb/subset.mPA'] == 50.0  # (0 + 1) / 2
+    ann.write_text('00000.ppm;0;0;1;1;7\n')
+    metric = _metric(class_subset=dict(min_pixels=dict(gtsdb=1),
+                                       train_ann_file=str(ann)))
+    metric.process({}, [GTSDB])
+    with pytest.raises(ValueError, match='gt.txt:1: class id 7'):
+        metric.evaluate(1)
+    with pytest.raises(KeyError, match='min_pixels'):
+        _metric(class_subset=dict(views=['gtsdb']))

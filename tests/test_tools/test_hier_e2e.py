@@ -95,22 +95,38 @@ def test_hier_vs_flat_same_budget_and_table(monkeypatch):
         __file__)))))
     args = argparse.Namespace(iters=16, seed=3, num_workers=0,
                               data_root='/elsewhere')
-    hier = hvf.derive_config(hvf.HIER_CONFIG, args)
-    flat = hvf.derive_config(hvf.FLAT_CONFIG, args)
-    hvf.check_same_budget(hier, flat)
+    cfgs = {name: hvf.derive_config(path, args)
+            for name, path in hvf.MODELS.items()}
+    hvf.check_same_budget(cfgs)
+    hier, flat = cfgs['hier'], cfgs['flat_joint']
     assert hier.param_scheduler[0].milestones == [8, 12, 14]
-    assert hier.train_cfg.max_iters == flat.train_cfg.max_iters == 16
+    assert all(c.train_cfg.max_iters == 16 for c in cfgs.values())
     roots = [d.data_root for d in flat.test_dataloader.dataset.datasets]
     assert roots == ['/elsewhere/cityscapes', '/elsewhere/mapillary_vistas',
-                     '/elsewhere/gtsdb', '/elsewhere/cityscapes_extended']
-    # the flat model is scored with the fair protocol, also per tree level
+                     '/elsewhere/gtsdb', '/elsewhere/gtsdb',
+                     '/elsewhere/cityscapes_extended']
+    assert hier.test_evaluator[0].class_subset.train_ann_file == \
+        '/elsewhere/gtsdb/TrainIJCNN2013/gt.txt'
+    # the joint flat model is scored with the fair protocol, also per tree
+    # level; the single-dataset ones are not
     assert flat.test_evaluator[0].fair_protocol
     assert all(m.fair_protocol for m in flat.test_evaluator[1:])
+    assert not cfgs['flat_gtsdb'].test_evaluator[0].fair_protocol
+    assert [m.dataset_name for m in cfgs['flat_gtsdb'].test_evaluator[1:]] \
+        == ['gtsdb', 'gtsdb_outlines']
     flat.optim_wrapper.optimizer.lr = 0.1
     with pytest.raises(ValueError, match='optim_wrapper'):
-        hvf.check_same_budget(hier, flat)
+        hvf.check_same_budget(cfgs)
 
-    h = {f'{n}/{m}': 10.0 for n, _ in hvf.DATASETS for m in ('mPA', 'mIoU')}
-    f = dict(h, **{'gtsdb/mPA': 2.5})
-    table = hvf.comparison_table(h, f).get_string()
-    assert '+7.50' in table and 'GTSDB (in boxes)' in table
+    def metrics(value):
+        return {f'{c}/{m}': value for c, _, _ in hvf.COLUMNS
+                for m in ('mPA', 'mIoU')}
+    results = dict(
+        hier=dict(greedy=metrics(30.0), soft=metrics(20.0)),
+        flat_cityscapes=dict(flat=metrics(12.5)),
+        flat_vistas=dict(flat=metrics(12.5)),
+        flat_gtsdb=dict(flat=metrics(2.5)),
+        flat_joint=dict(flat=metrics(0.0)))
+    table = hvf.paper_tables(results)
+    assert '+27.50' in table and '+30.00' in table and '+17.50' in table
+    assert 'GTSDB outlines' in table and 'hier soft' in table

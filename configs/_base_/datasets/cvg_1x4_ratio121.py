@@ -30,11 +30,12 @@ val_dataloader = dict(
         taxonomy=_base_.dataset_taxonomy,
         datasets=[
             _base_.cityscapes_val, _base_.vistas_val, _base_.gtsdb_val,
-            _base_.cityscapes_extended_val
+            _base_.gtsdb_outline_val, _base_.cityscapes_extended_val
         ]))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='MultiDatasetHierMetric',
     taxonomy=_base_.dataset_taxonomy,
-    dataset_views=_base_.dataset_eval_views)
+    dataset_views=_base_.dataset_eval_views,
+    class_subset=_base_.sign_class_subset)
 test_evaluator = val_evaluator

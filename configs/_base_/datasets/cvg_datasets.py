@@ -68,6 +68,14 @@ gtsdb_test_pipeline = [
     dict(type='BoxToMask', mode='box', label_type='weak'),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
+gtsdb_outline_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=scale, keep_ratio=True),
+    # evaluation on the sign outlines inside the boxes
+    dict(type='LoadBoxAnnotations'),
+    dict(type='BoxToMask', mode='shape', label_type='weak'),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
 
 cityscapes_train = dict(
     type='HierCityscapesDataset',
@@ -114,6 +122,10 @@ gtsdb_val = dict(
     data_prefix=dict(img_path='TestIJCNN2013'),
     test_mode=True,
     pipeline=gtsdb_test_pipeline)
+gtsdb_outline_val = dict(
+    gtsdb_val,
+    dataset_name='gtsdb_outlines',
+    pipeline=gtsdb_outline_test_pipeline)
 cityscapes_extended_val = dict(
     type='CityscapesExtendedDataset',
     taxonomy=dataset_taxonomy,
@@ -128,4 +140,11 @@ dataset_eval_views = dict(
     cityscapes=['cityscapes19', 'cityscapes27'],
     mapillary_vistas=['mapillary_vistas'],
     gtsdb=['gtsdb'],
+    gtsdb_outlines=['gtsdb_outlines'],
     cityscapes_extended=['cityscapes_extended'])
+# The paper's sign-class subset (Sec. V-B): classes with more than 10^3
+# pixels in the GTSDB training set and in both validation sets.
+sign_class_subset = dict(
+    min_pixels=dict(gtsdb=1000, gtsdb_outlines=0, cityscapes_extended=1000),
+    train_ann_file='data/gtsdb/TrainIJCNN2013/gt.txt',
+    min_train_pixels=1000)

@@ -57,6 +57,13 @@ gtsdb_test_pipeline = [
     dict(type='BoxToMask', mode='box', label_type='weak'),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
+gtsdb_outline_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=scale, keep_ratio=True),
+    dict(type='LoadBoxAnnotations'),
+    dict(type='BoxToMask', mode='shape', label_type='weak'),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
 # inference on a plain image (tools/infer.py)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -92,6 +99,11 @@ gtsdb_val = dict(
     taxonomy=dataset_taxonomy,
     data_root='data/synthetic/gtsdb',
     pipeline=gtsdb_test_pipeline)
+gtsdb_outline_val = dict(
+    taxonomy=dataset_taxonomy,
+    dataset_name='gtsdb_outlines',
+    data_root='data/synthetic/gtsdb',
+    pipeline=gtsdb_outline_test_pipeline)
 cityscapes_extended_val = dict(
     taxonomy=dataset_taxonomy,
     data_root='data/synthetic/cityscapes_extended',
@@ -99,3 +111,12 @@ cityscapes_extended_val = dict(
 
 # the synthetic tree has no 27-class Cityscapes view
 dataset_eval_views = dict(cityscapes=['cityscapes', 'cityscapes19'])
+# The paper's sign-class subset (Sec. V-B): classes with more than 10^3
+# pixels in the GTSDB training set and in both validation sets, at the real
+# resolutions. The synthetic GTSDB is a quarter of the real 1360x800 in each
+# direction (1/16 of the area: 10^3 -> 63 px) and Cityscapes an eighth of
+# 2048x1024 (1/64: 16 px).
+sign_class_subset = dict(
+    min_pixels=dict(gtsdb=63, gtsdb_outlines=0, cityscapes_extended=16),
+    train_ann_file='data/synthetic/gtsdb/TrainIJCNN2013/gt.txt',
+    min_train_pixels=63)

@@ -225,6 +225,10 @@ taxonomy = dict(
         cityscapes19=dict(
             base='cityscapes',
             eval_ignore=[1, 9, 10, 14, 15, 16, 29, 30]),
+        # GTSDB scored on the sign outlines inside its boxes (BoxToMask
+        # mode='shape': circle, triangle, octagon, diamond from the class)
+        # instead of the full rectangles, whose corners are background
+        gtsdb_outlines=dict(base='gtsdb'),
         # Cityscapes Extended (*_gtFine_trafficSignIds.png): GTSDB classId on
         # traffic-sign pixels, 255 elsewhere; never trained on.
         cityscapes_extended=dict(

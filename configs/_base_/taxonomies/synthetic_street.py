@@ -180,6 +180,10 @@ taxonomy = dict(
         # Cityscapes' 19 official train classes restricted to those drawn here
         # (10); same name as in the paper's tree so configs can share it.
         cityscapes19=dict(base='cityscapes'),
+        # GTSDB scored on the sign outlines inside its boxes (BoxToMask
+        # mode='shape': circle, triangle, octagon, diamond from the class)
+        # instead of the full rectangles, whose corners are background
+        gtsdb_outlines=dict(base='gtsdb'),
         cityscapes_extended=dict(
             # *_gtFine_trafficSignIds.png: GTSDB classId on sign pixels
             annotation='pixel',

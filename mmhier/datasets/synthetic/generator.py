@@ -30,7 +30,7 @@ DATASETS = ('cityscapes', 'mapillary_vistas', 'gtsdb', 'cityscapes_extended',
             'cityscapes_target', 'reid_source', 'reid_target')
 MARKER = '.complete'
 #: Bump when the generated content changes, so old markers stop matching.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 CITYSCAPES_SIZE = (256, 128)
 GTSDB_SIZE = (340, 200)

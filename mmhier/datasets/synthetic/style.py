@@ -109,14 +109,18 @@ CITYSCAPES_STYLE = SceneStyle(name='cityscapes',
                               ego_prob=0.7,
                               texture=_DEFAULT_TEXTURE)
 
-#: GTSDB: German dash camera (same palette), signs drawn larger and unoccluded.
+#: GTSDB: a car camera on German roads, like Cityscapes (Houben et al.,
+#: "Detection of Traffic Signs in Real-World Images: The German Traffic Sign
+#: Detection Benchmark", IJCNN 2013): the same kind of street, the same
+#: physical signs on the same poles, mixed urban / rural scenes (fewer
+#: facades than Cityscapes' city centres), a camera mounted behind the
+#: windscreen (no hood in the frame) and another exposure range.
 GTSDB_STYLE = replace(CITYSCAPES_STYLE,
                       name='gtsdb',
                       ego_prob=0.0,
-                      horizon=(0.38, 0.48),
-                      sign_height=(1.4, 2.0),
-                      building_prob=0.6,
-                      gain=(0.85, 1.15))
+                      horizon=(0.38, 0.50),
+                      building_prob=0.85,
+                      gain=(0.8, 1.2))
 
 #: Mapillary Vistas: many cameras world-wide: brighter skies, colourful
 #: facades, varied horizon / camera height / roll.

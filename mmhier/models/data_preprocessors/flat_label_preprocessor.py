@@ -18,8 +18,13 @@ Mapping (:func:`flat_label_lut`):
 * weak (box-derived) code: ``weak='node'`` (default) maps it like the
   per-pixel code of its node -- the paper's flat baseline trains on the box
   filled with the class (the paper fills the sign's shape; the datasets
-  decide what the weak mask covers); ``weak='ignore'`` drops it. The paper's
-  extra "unlabeled GTSDB pixel" class is not reproduced.
+  decide what the weak mask covers); ``weak='ignore'`` drops it;
+* ``unlabeled=True``: every ignored pixel becomes one more class, the last
+  (``num_leaves + len(coarse_nodes)``). This is the paper's single-dataset
+  GTSDB baseline, which "does not converge" on the few sign pixels per image
+  without it (Sec. V-C, Table II): the background of a GTSDB image is
+  trained as "unlabeled". Only for datasets where ignore means "none of the
+  classes" (GTSDB's box-only images; not padding of other datasets).
 """
 from typing import Sequence
 
@@ -34,7 +39,8 @@ from mmhier.taxonomy import LabelTree
 def flat_label_lut(tree,
                    coarse_nodes: Sequence[str] = (),
                    weak: str = 'node',
-                   ignore_index: int = 255) -> np.ndarray:
+                   ignore_index: int = 255,
+                   unlabeled: bool = False) -> np.ndarray:
     """``[256]`` int64 table: node-space code -> flat class index.
 
     Args:
@@ -43,6 +49,8 @@ def flat_label_lut(tree,
             ``num_leaves + k``.
         weak (str): ``'node'`` or ``'ignore'`` for box-derived codes.
         ignore_index (int): Value of unmapped codes. Defaults to 255.
+        unlabeled (bool): Map unmapped codes (ignore) to the extra class
+            ``num_leaves + len(coarse_nodes)`` instead. Defaults to False.
     """
     if weak not in ('node', 'ignore'):
         raise ValueError(f"weak must be 'node' or 'ignore', got {weak!r}")
@@ -62,6 +70,8 @@ def flat_label_lut(tree,
     if weak == 'ignore':
         valid &= ~code_is_weak
     lut[valid] = flat[code_to_node[valid]]
+    if unlabeled:
+        lut[lut == ignore_index] = tree.num_leaves + len(coarse_nodes)
     return lut
 
 
@@ -75,6 +85,8 @@ class FlatLabelSegDataPreProcessor(SegDataPreProcessor):
         coarse_nodes (Sequence[str]): Extra flat classes, see
             :func:`flat_label_lut`.
         weak (str): ``'node'`` or ``'ignore'``.
+        unlabeled (bool): Train ignored pixels as an extra last class, see
+            :func:`flat_label_lut`. Defaults to False.
         **kwargs: ``SegDataPreProcessor`` arguments.
     """
 
@@ -82,14 +94,17 @@ class FlatLabelSegDataPreProcessor(SegDataPreProcessor):
                  taxonomy,
                  coarse_nodes: Sequence[str] = (),
                  weak: str = 'node',
+                 unlabeled: bool = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         tree = LabelTree.build(taxonomy)
-        self.num_flat_classes = tree.num_leaves + len(coarse_nodes)
+        self.num_flat_classes = tree.num_leaves + len(coarse_nodes) + int(
+            unlabeled)
         self.register_buffer(
             'flat_lut',
             torch.from_numpy(
-                flat_label_lut(tree, coarse_nodes, weak, self.seg_pad_val)),
+                flat_label_lut(tree, coarse_nodes, weak, self.seg_pad_val,
+                               unlabeled)),
             persistent=False)
 
     def forward(self, data: dict, training: bool = False) -> dict:

@@ -183,6 +183,45 @@ def hierarchical_loss(cls_logits: Union[Tensor, Sequence[Tensor]],
     return losses
 
 
+def frequency_class_weights(counts: Tensor, power: float = 0.5,
+                            max_weight: float = 10.0) -> Tensor:
+    r"""Class weights from labelled-pixel counts, median-frequency style
+    (Eigen & Fergus, "Predicting Depth, Surface Normals and Semantic Labels
+    with a Common Multi-Scale Convolutional Architecture", ICCV 2015):
+
+    .. math::
+
+        w_c = \min\left(\left(\frac{\operatorname{median}_k f_k}{f_c}
+        \right)^{p}, w_{max}\right), \quad \text{then scaled so that }
+        \sum_c f_c w_c = 1,
+
+    so the average weight of a pixel stays 1 (the loss keeps its scale) and
+    a class ``(median / f)^p`` times rarer than the median class weighs that
+    much more. Classes never seen yet get weight 1 before the scaling; with
+    no counts at all every weight is 1.
+
+    Args:
+        counts (Tensor): ``[K]`` labelled pixels per class.
+        power (float): :math:`p` (1 = median frequency balancing, 0.5 its
+            square root). Defaults to 0.5.
+        max_weight (float): :math:`w_{max}` (also ``1 / w_max`` is the
+            least weight). Defaults to 10.
+
+    Returns:
+        Tensor: ``[K]`` float32 weights.
+    """
+    counts = counts.double()
+    seen = counts > 0
+    weights = torch.ones_like(counts)
+    if seen.sum() == 0:
+        return weights.float()
+    freq = counts / counts.sum()
+    median = freq[seen].median()
+    weights[seen] = (median / freq[seen]).pow(power).clamp(
+        1.0 / max_weight, max_weight)
+    return (weights / (freq * weights).sum()).float()
+
+
 @MODELS.register_module()
 class HierarchicalLoss(nn.Module):
     """Registered module around :func:`hierarchical_loss`.
@@ -215,6 +254,16 @@ class HierarchicalLoss(nn.Module):
         label_smoothing (float): Defaults to 0.
         class_weights (dict[str, list[float]], optional): Per classifier
             class weights (one per child, slot order).
+        class_balance (dict, optional): Rare-class balance from the data:
+            ``dict(classifiers=[names], power=0.5, max_weight=10.0)``. The
+            loss counts the per-pixel labels of each listed classifier seen
+            in training so far (persistent buffers, so ``--resume`` goes on
+            with the same counts) and weighs its classes with
+            :func:`frequency_class_weights`. Meant for the root, whose rare
+            classes (traffic sign: about 1% of the street pixels) it must
+            learn from per-pixel labels alone before any box pixel of a sign
+            class can pass the gate. Not with ``class_weights`` for the
+            same classifier. Defaults to None.
         loss_weight (float): Global factor. Defaults to 1.0.
         loss_name (str): Prefix of the logged keys,
             ``<loss_name>.<classifier>``; must start with ``loss_``.
@@ -230,6 +279,7 @@ class HierarchicalLoss(nn.Module):
                  disable: Optional[Dict[str, Sequence[str]]] = None,
                  label_smoothing: float = 0.0,
                  class_weights: Optional[Dict[str, Sequence[float]]] = None,
+                 class_balance: Optional[dict] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hier') -> None:
         super().__init__()
@@ -247,6 +297,17 @@ class HierarchicalLoss(nn.Module):
         self.disable = {k: list(v) for k, v in (disable or {}).items()}
         self.label_smoothing = label_smoothing
         self.class_weights_cfg = dict(class_weights or {})
+        self.class_balance = None
+        if class_balance is not None:
+            balance = dict(class_balance)
+            unknown = set(balance) - {'classifiers', 'power', 'max_weight'}
+            if unknown or not balance.get('classifiers'):
+                raise KeyError('class_balance takes classifiers (a non-empty '
+                               'list of names), power, max_weight; got '
+                               f'{sorted(balance)}')
+            balance.setdefault('power', 0.5)
+            balance.setdefault('max_weight', 10.0)
+            self.class_balance = balance
         self.loss_weight = loss_weight
         self._loss_name = loss_name
         self.tree = None
@@ -334,6 +395,21 @@ class HierarchicalLoss(nn.Module):
             'code_is_weak',
             torch.as_tensor(np.asarray(tree.code_is_weak), dtype=torch.bool),
             persistent=False)
+        self._balanced = []
+        if self.class_balance is not None:
+            for name in self.class_balance['classifiers']:
+                if name not in names:
+                    raise KeyError(f'HierarchicalLoss class_balance names '
+                                   f'{name!r}, not a classifier: {names}')
+                if name in self.class_weights_cfg:
+                    raise ValueError(f'classifier {name!r} has both '
+                                     'class_weights and class_balance')
+                j = names.index(name)
+                self.register_buffer(
+                    f'pixel_counts_{j}',
+                    torch.zeros(self.classifier_sizes[j],
+                                dtype=torch.float64))
+                self._balanced.append(j)
         self._class_weight_names = []
         for j, name in enumerate(names):
             if name not in self.class_weights_cfg:
@@ -360,6 +436,15 @@ class HierarchicalLoss(nn.Module):
         mask = np.stack(
             [self.dataset_masks.get(ds, ones) for ds in dataset_names])
         return torch.from_numpy(mask).to(device)
+
+    def _pixel_label_counts(self, j: int, seg_label: Tensor) -> Tensor:
+        """Per-pixel (not box-derived) labels of classifier ``j``'s classes
+        in a batch."""
+        codes = seg_label.long().clamp(0, self.target_lut.shape[1] - 1)
+        target = self.target_lut[j][codes]
+        target = target[(target >= 0) & ~self.code_is_weak[codes]]
+        return torch.bincount(
+            target, minlength=self.classifier_sizes[j]).double()
 
     def _use_weak(self) -> bool:
         if self.weak_warmup_iters <= 0:
@@ -396,11 +481,18 @@ class HierarchicalLoss(nn.Module):
                              f'encoding whose ignore code is 255, got '
                              f'ignore_index={ignore_index}')
         class_weights = None
-        if self._class_weight_names:
+        if self._class_weight_names or self._balanced:
             class_weights = [
                 getattr(self, f'class_weight_{j}', None)
                 for j in range(len(self.classifier_sizes))
             ]
+            for j in self._balanced:
+                counts = getattr(self, f'pixel_counts_{j}')
+                if self.training:
+                    counts += self._pixel_label_counts(j, seg_label)
+                class_weights[j] = frequency_class_weights(
+                    counts, self.class_balance['power'],
+                    self.class_balance['max_weight']).to(seg_label.device)
         gate_stats = {} if self.training else None
         losses = hierarchical_loss(
             cls_logits,

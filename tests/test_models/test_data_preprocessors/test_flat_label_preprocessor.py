@@ -45,6 +45,14 @@ def test_lut_values():
     assert lut[:10].tolist() == [255, 0, 5, 4, 1, 6, 2, 3, 255, 255]
     with pytest.raises(ValueError, match="'road' is a leaf"):
         flat_label_lut(tree, coarse_nodes=['road'])
+    # the single-dataset GTSDB baseline: ignore -> extra class 5 + 1 = 6
+    # (after the leaves and the one coarse class)
+    lut = flat_label_lut(tree, coarse_nodes=['front'], unlabeled=True)
+    assert lut[:10].tolist() == [6, 0, 6, 4, 1, 5, 2, 3, 5, 2]
+    assert lut[255] == 6
+    assert FlatLabelSegDataPreProcessor(
+        taxonomy=TOY, coarse_nodes=['front'],
+        unlabeled=True).num_flat_classes == 7
 
 
 def test_converts_in_training_only():

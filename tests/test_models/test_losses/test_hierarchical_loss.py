@@ -232,3 +232,50 @@ def test_sparse_path_equals_dense_path():
     assert torch.allclose(results[0][0], results[1][0], atol=1e-6)
     assert torch.allclose(results[0][1], results[1][1], atol=1e-6)
     assert results[0][0].ne(0).all()
+
+
+def test_frequency_class_weights_by_hand():
+    from mmhier.models.losses.hierarchical_loss import frequency_class_weights
+    # frequencies .5 .4 .1: median .4 -> raw (.8, 1, 4) ** 1; sum f*w =
+    # .4 + .4 + .4 = 1.2 -> (2/3, 5/6, 10/3)
+    w = frequency_class_weights(torch.tensor([50., 40., 10.]), power=1.0)
+    assert w.tolist() == pytest.approx([2 / 3, 5 / 6, 10 / 3])
+    # square root, capped at 1.5; an unseen class keeps 1 before scaling:
+    # raw (.8 ** .5, 1, min(2, 1.5), 1), sum f*w = .5*.894 + .4 + .1*1.5
+    w = frequency_class_weights(torch.tensor([50., 40., 10., 0.]),
+                                power=0.5, max_weight=1.5)
+    norm = .5 * .8 ** .5 + .4 + .15
+    assert w.tolist() == pytest.approx(
+        [.8 ** .5 / norm, 1 / norm, 1.5 / norm, 1 / norm], rel=1e-5)
+    assert frequency_class_weights(torch.zeros(3)).tolist() == [1, 1, 1]
+
+
+def test_class_balance_counts_per_pixel_labels_and_resumes():
+    """Root counts from LABELS: road (1), sign (2, 6, 7, 5 -> sign slot),
+    car (3); weak 8/9 and ignore do not count -> [1, 4, 1] per batch."""
+    loss = build_loss(class_balance=dict(classifiers=['root'], power=1.0))
+    loss.train()
+    out = loss(toy_logits(), LABELS[None])
+    assert loss.pixel_counts_0.tolist() == [1, 4, 1]
+    # weights from [1, 4, 1]: median 1/6 -> raw (1, 1/4, 1); f*w sums to
+    # 1/6 + 1/6 + 1/6 = 1/2 -> (2, 1/2, 2); root pixels: road, sign x4,
+    # car (logits zero except car (2,1) = [0, 0, 1])
+    road_sign = L3
+    car = math.log(1 + 2 / math.e)
+    expect = (2 * road_sign + 4 * 0.5 * L3 + 2 * car) / 6
+    assert out['loss_hier.root'].item() == pytest.approx(expect, abs=1e-6)
+    # the counts are saved and restored with the model
+    state = loss.state_dict()
+    assert state['pixel_counts_0'].tolist() == [1, 4, 1]
+    fresh = build_loss(class_balance=dict(classifiers=['root']))
+    fresh.load_state_dict(state)
+    assert fresh.pixel_counts_0.tolist() == [1, 4, 1]
+    # evaluation does not count
+    loss.eval()
+    loss(toy_logits(), LABELS[None])
+    assert loss.pixel_counts_0.tolist() == [1, 4, 1]
+    with pytest.raises(KeyError, match='nope'):
+        build_loss(class_balance=dict(classifiers=['nope']))
+    with pytest.raises(ValueError, match='both'):
+        build_loss(class_weights={'root': [1, 1, 1]},
+                   class_balance=dict(classifiers=['root']))
