@@ -97,6 +97,10 @@ def parse_args():
         '--jobs', type=int, default=1,
         help='trainings run at once (each with OMP_NUM_THREADS=1 when > 1)')
     parser.add_argument(
+        '--rules', nargs='+', default=['greedy', 'soft'],
+        choices=['greedy', 'soft'],
+        help='decision rules the hierarchical model is tested with')
+    parser.add_argument(
         '--num-workers', type=int, default=2, help='dataloader workers')
     parser.add_argument(
         '--skip-train', action='store_true',
@@ -254,7 +258,7 @@ def train_and_test(name: str, cfg: Config, args, threads: int = 0) -> dict:
     print(f'[{name}] testing {ckpt} ...', flush=True)
     results = {}
     if cfg.model.decode_head.type == 'HierarchicalDecodeHead':
-        for rule in ('greedy', 'soft'):
+        for rule in args.rules:
             results[rule] = test(
                 name, cfg_path, ckpt, work_dir, rule,
                 [f'model.decode_head.decision={rule}'], threads)

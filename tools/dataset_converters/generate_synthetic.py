@@ -46,10 +46,34 @@ def parse_args():
                         type=int,
                         default=1,
                         help='worker processes (output does not depend on it)')
+    parser.add_argument(
+        '--domain-shift',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='other statistics for every street domain (a held-out set): '
+        'sign_scale (sign face size factor), horizon_shift (fraction of '
+        'the height), camera_height_scale, focal_scale; e.g. '
+        '--domain-shift sign_scale=0.8 horizon_shift=0.04')
     parser.add_argument('--overwrite',
                         action='store_true',
                         help='regenerate into a non-empty output directory')
     return parser.parse_args()
+
+
+def parse_shift(items):
+    shift = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise SystemExit(f'--domain-shift: expected KEY=VALUE, got '
+                             f'{item!r}')
+        try:
+            shift[key] = float(value)
+        except ValueError:
+            raise SystemExit(f'--domain-shift {key}: {value!r} is not a '
+                             'number')
+    return shift
 
 
 def main():
@@ -64,7 +88,8 @@ def main():
                       datasets=args.datasets,
                       overwrite=args.overwrite,
                       nproc=args.nproc,
-                      progress=True)
+                      progress=True,
+                      domain_shift=parse_shift(args.domain_shift))
     state = 'already complete, skipped' if result['skipped'] else 'written'
     print(f'\n{args.out_dir}: {state} in {result["seconds"]:.1f} s')
     print(json.dumps(result['datasets'], indent=2, sort_keys=True))

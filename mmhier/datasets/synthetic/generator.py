@@ -12,12 +12,14 @@ import os
 import os.path as osp
 import shutil
 import time
-from typing import Dict, List, Sequence
+from dataclasses import replace
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from mmhier.datasets.gtsdb_meta import NUM_GTSDB_CLASSES
 from .cityscapes import CITIES, TARGET_CITIES, write_cityscapes_image
+from .gtsdb import SIGN_PX as GTSDB_SIGN_PX
 from .gtsdb import GTSDB_SPLITS, write_gt_txt, write_gtsdb_image
 from .reid import (REID_SOURCE_STYLE, REID_TARGET_STYLE, plan_reid_domain,
                    write_reid_image)
@@ -47,6 +49,34 @@ _WRITERS = dict(
     gtsdb=write_gtsdb_image,
     reid=write_reid_image,
 )
+
+
+#: Keys of ``generate(domain_shift=...)`` and what they change in every
+#: street-scene domain (Cityscapes, Vistas, GTSDB, Cityscapes Extended).
+DOMAIN_SHIFT_KEYS = ('sign_scale', 'horizon_shift', 'camera_height_scale',
+                     'focal_scale')
+
+
+def shift_style(style, shift: Dict):
+    """``style`` with a domain shift applied: sign faces ``sign_scale``
+    times as large (the sign's distance follows), the horizon row moved by
+    ``horizon_shift`` (a fraction of the height), the camera height and the
+    focal length multiplied by ``camera_height_scale`` / ``focal_scale``."""
+    if not shift:
+        return style
+    unknown = sorted(set(shift) - set(DOMAIN_SHIFT_KEYS))
+    if unknown:
+        raise ValueError(f'domain_shift: unknown keys {unknown}; choose from '
+                         f'{list(DOMAIN_SHIFT_KEYS)}')
+    k = float(shift.get('sign_scale', 1.0))
+    dh = float(shift.get('horizon_shift', 0.0))
+    ch = float(shift.get('camera_height_scale', 1.0))
+    fo = float(shift.get('focal_scale', 1.0))
+    return replace(style,
+                   sign_px=tuple(v * k for v in style.sign_px),
+                   horizon=tuple(v + dh for v in style.horizon),
+                   camera_height=tuple(v * ch for v in style.camera_height),
+                   focal=tuple(v * fo for v in style.focal))
 
 
 def _run_job(job):
@@ -79,7 +109,7 @@ def _plan_cityscapes(out_dir, seed, dataset, style, cities, counts, **kw):
     return jobs, summary
 
 
-def _plan_vistas(out_dir, seed, num_train, num_val):
+def _plan_vistas(out_dir, seed, num_train, num_val, shift=None):
     jobs, summary = [], {}
     root = osp.join(out_dir, 'mapillary_vistas')
     for split_code, (split, n) in enumerate(
@@ -93,7 +123,7 @@ def _plan_vistas(out_dir, seed, num_train, num_val):
                               key=vistas_key(key_rng),
                               seed_seq=_image_seed(seed, 'mapillary_vistas',
                                                    split_code, i),
-                              style=VISTAS_STYLE)))
+                              style=shift_style(VISTAS_STYLE, shift))))
         summary[split] = n
     return jobs, summary
 
@@ -121,7 +151,8 @@ def _gtsdb_class_ids(rng: np.random.Generator, num_images: int,
     return out
 
 
-def _plan_gtsdb(out_dir, seed, num_train, num_val):
+def _plan_gtsdb(out_dir, seed, num_train, num_val, style=GTSDB_STYLE,
+                sign_px=None):
     jobs, summary = {}, {}
     for split_code, (split, n) in enumerate(
         (('train', num_train), ('test', num_val))):
@@ -137,9 +168,10 @@ def _plan_gtsdb(out_dir, seed, num_train, num_val):
                                  index=i,
                                  seed_seq=_image_seed(seed, 'gtsdb',
                                                       split_code, i),
-                                 style=GTSDB_STYLE,
+                                 style=style,
                                  size=GTSDB_SIZE,
-                                 class_ids=class_ids[i])) for i in range(n)]
+                                 class_ids=class_ids[i],
+                                 sign_px=sign_px)) for i in range(n)]
         summary[GTSDB_SPLITS[split]] = n
     return jobs, summary
 
@@ -195,7 +227,8 @@ def generate(out_dir: str,
              datasets: Sequence[str] = DATASETS,
              overwrite: bool = False,
              nproc: int = 1,
-             progress: bool = False) -> Dict:
+             progress: bool = False,
+             domain_shift: Optional[Dict] = None) -> Dict:
     """Generate the synthetic datasets under ``out_dir``.
 
     Args:
@@ -215,6 +248,10 @@ def generate(out_dir: str,
             the dataset folders listed in :data:`DATASETS` first).
         nproc (int): Worker processes (the output does not depend on it).
         progress (bool): Show a progress bar.
+        domain_shift (dict, optional): Other statistics for every street
+            domain, e.g. a held-out data set: ``sign_scale``,
+            ``horizon_shift``, ``camera_height_scale``, ``focal_scale`` (see
+            :func:`shift_style`). Defaults to None (no shift).
 
     Returns:
         dict: ``{'datasets': {name: {split: num_images}}, 'skipped': bool,
@@ -238,6 +275,11 @@ def generate(out_dir: str,
                 num_reid_test_ids=scaled(num_reid_test_ids),
                 datasets=[d for d in DATASETS if d in datasets] +
                 sorted(set(datasets) - set(DATASETS)))
+    shift = dict(domain_shift or {})
+    if shift:
+        args['domain_shift'] = shift
+    street = {name: shift_style(style, shift) for name, style in (
+        ('cityscapes', CITYSCAPES_STYLE), ('gtsdb', GTSDB_STYLE))}
     _check_args(args)
     marker = osp.join(out_dir, MARKER)
     if osp.isdir(out_dir) and os.listdir(out_dir):
@@ -274,15 +316,19 @@ def generate(out_dir: str,
     if 'cityscapes' in selected:
         add(
             'cityscapes',
-            _plan_cityscapes(out_dir, seed, 'cityscapes', CITYSCAPES_STYLE,
-                             CITIES, dict(train=n_train, val=n_val)))
+            _plan_cityscapes(out_dir, seed, 'cityscapes',
+                             street['cityscapes'], CITIES,
+                             dict(train=n_train, val=n_val)))
     if 'mapillary_vistas' in selected:
         write_vistas_config(osp.join(out_dir, 'mapillary_vistas'))
-        add('mapillary_vistas', _plan_vistas(out_dir, seed, n_train, n_val))
+        add('mapillary_vistas',
+            _plan_vistas(out_dir, seed, n_train, n_val, shift))
     if 'gtsdb' in selected:
+        gtsdb_px = tuple(v * float(shift.get('sign_scale', 1.0))
+                         for v in GTSDB_SIGN_PX)
         gtsdb_splits, summary['gtsdb'] = _plan_gtsdb(
             out_dir, seed, GTSDB_IMAGE_FACTOR * n_train,
-            GTSDB_IMAGE_FACTOR * n_val)
+            GTSDB_IMAGE_FACTOR * n_val, street['gtsdb'], gtsdb_px)
         for split_jobs in gtsdb_splits.values():
             jobs.extend(split_jobs)
     if 'cityscapes_extended' in selected:
@@ -291,7 +337,7 @@ def generate(out_dir: str,
             _plan_cityscapes(out_dir,
                              seed,
                              'cityscapes_extended',
-                             CITYSCAPES_STYLE,
+                             street['cityscapes'],
                              CITIES,
                              dict(val=n_val),
                              sign_ids=True,

@@ -40,7 +40,8 @@ def gtsdb_line(file_name: str, box) -> str:
 
 
 def write_gtsdb_image(split_dir: str, index: int, seed_seq, style: SceneStyle,
-                      size, class_ids: Sequence[int]) -> List[str]:
+                      size, class_ids: Sequence[int],
+                      sign_px=None) -> List[str]:
     """Render and write one GTSDB image; return its ``gt.txt`` lines.
 
     Args:
@@ -53,13 +54,15 @@ def write_gtsdb_image(split_dir: str, index: int, seed_seq, style: SceneStyle,
             planner balances them over a split); empty renders a scene
             without any sign. A sign that finds no free place in the image
             is dropped.
+        sign_px (tuple[float, float], optional): Face width range in pixels;
+            None = :data:`SIGN_PX`.
     """
     rng = np.random.default_rng(seed_seq)
     scene = render_street_scene(rng,
                                 size[0],
                                 size[1],
                                 style,
-                                sign_px=SIGN_PX,
+                                sign_px=sign_px or SIGN_PX,
                                 class_ids=tuple(class_ids))
     file_name = f'{index:05d}.ppm'
     write_ppm(osp.join(split_dir, file_name), scene.image)
