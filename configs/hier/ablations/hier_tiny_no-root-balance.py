@@ -1,0 +1,8 @@
+# Ablation of hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py: without
+# the rare-class balance of the root classifier (sign-aware crops kept).
+_base_ = ['../hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py']
+
+model = dict(
+    decode_head=dict(loss_decode=dict(_delete_=True, type='HierarchicalLoss',
+                                      level_weights=(1.0, 0.1, 0.1),
+                                      weak_gate='path')))
