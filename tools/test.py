@@ -101,8 +101,10 @@ def main():
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
         cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
 
+    from mmhier.datasets.data_paths import check_config_data_paths
     from mmhier.registry import RUNNERS
     from mmhier.utils import setup_cpu_distributed, teardown_distributed
+    check_config_data_paths(cfg, ['test_dataloader'])
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:

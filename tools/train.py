@@ -95,8 +95,13 @@ def main():
     cfg = merge_args(cfg, args)
 
     # Imported late so that `--help` works without the OpenMMLab stack.
+    from mmhier.datasets.data_paths import check_config_data_paths
     from mmhier.registry import RUNNERS
     from mmhier.utils import setup_cpu_distributed, teardown_distributed
+    # a wrong data_root fails here, naming the dataset and the config key
+    check_config_data_paths(
+        cfg, ['train_dataloader'] +
+        (['val_dataloader'] if cfg.get('val_cfg') else []))
     setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:

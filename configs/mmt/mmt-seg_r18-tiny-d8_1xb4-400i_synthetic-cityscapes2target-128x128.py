@@ -63,10 +63,9 @@ target_train = dict(
 train_dataloader = dict(
     batch_size=batch_size,
     sampler=dict(
-        _delete_=True,
-        type='MultiSourceRatioSampler',
-        batch_size=batch_size,
-        source_ratio=[1, 1]),
+        _delete_=True, type='MultiSourceRatioSampler', source_ratio=[1, 1]),
+    # the ratio sampler takes the dataloader's batch_size (the one knob)
+    batch_sampler=dict(type='MultiSourceRatioBatchSampler'),
     dataset=dict(
         _delete_=True,
         type='HierConcatDataset',

@@ -8,6 +8,7 @@ from mmseg.datasets import BaseSegDataset
 
 from mmhier.registry import DATASETS, TRANSFORMS
 from mmhier.taxonomy import LabelTree
+from .data_paths import check_data_paths
 
 
 def with_taxonomy(cfg, tree):
@@ -83,7 +84,18 @@ class HierBaseSegDataset(BaseSegDataset):
         self._metainfo.update(
             dataset_name=dataset_name, annotation=self.annotation)
 
+    def check_data_paths(self) -> None:
+        """Raise naming this dataset, the path and the config key
+        (``data_root`` / ``data_prefix.*`` / ``ann_file``) if a data folder
+        or file is missing (see :mod:`mmhier.datasets.data_paths`)."""
+        paths = {f'data_prefix.{k}': v for k, v in self.data_prefix.items()}
+        paths['ann_file'] = self.ann_file
+        check_data_paths(f'{type(self).__name__} ({self.dataset_name})',
+                         self.data_root, paths,
+                         backend_args=self.backend_args)
+
     def load_data_list(self) -> List[dict]:
+        self.check_data_paths()
         data_list = super().load_data_list()
         if not data_list:
             raise FileNotFoundError(

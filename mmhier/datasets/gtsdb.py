@@ -92,6 +92,7 @@ class GTSDBDataset(HierBaseSegDataset):
         return boxes
 
     def load_data_list(self) -> List[dict]:
+        self.check_data_paths()
         img_dir = self.data_prefix.get('img_path', '')
         num_classes = len(
             self.tree.dataset_info(self.dataset_name)['class_names'])

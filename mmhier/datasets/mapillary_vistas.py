@@ -58,6 +58,7 @@ class HierMapillaryVistasDataset(HierBaseSegDataset):
 
     def full_init(self) -> None:
         if not self._fully_initialized:
+            self.check_data_paths()
             self.check_label_config()
         super().full_init()
 

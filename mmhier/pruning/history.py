@@ -39,6 +39,7 @@ model).
 import copy
 from typing import Any, Dict, List, Optional, Sequence
 
+import torch
 import torch.nn as nn
 from torch_pruning import ops as tp_ops
 from torch_pruning.pruner.function import PrunerBox
@@ -268,8 +269,23 @@ class PruningHistory:
                 f'{HISTORY_VERSION}')
         return cls(meta['records'])
 
+    def _apply(self, model: nn.Module, start: int) -> None:
+        for i, record in enumerate(self.records[start:], start):
+            for target in record['targets']:
+                apply_ops(
+                    get_submodule(model, target), record['ops'],
+                    f'pruning history record {i} on {target or "model"!r}')
+
     def replay(self, model: nn.Module, start: int = 0) -> None:
-        """Re-apply records ``start:`` to ``model`` in place.
+        """Re-apply records ``start:`` to ``model`` in place, all or
+        nothing.
+
+        The records are first replayed on a copy of ``model`` whose
+        parameters and buffers live on the ``meta`` device (no memory, no
+        arithmetic): every op of every record and target is validated
+        against the channel counts the ops before it leave. Only if all of
+        them pass is ``model`` touched, so a history that does not fit
+        raises and leaves ``model`` exactly as it was.
 
         Args:
             model (nn.Module): The freshly built (unwrapped) root model; the
@@ -277,11 +293,23 @@ class PruningHistory:
             start (int): First record to apply (the records before it are
                 already applied to ``model``).
         """
-        for i, record in enumerate(self.records[start:], start):
-            for target in record['targets']:
-                apply_ops(
-                    get_submodule(model, target), record['ops'],
-                    f'pruning history record {i} on {target or "model"!r}')
+        if not self.records[start:]:
+            return
+        self._apply(_meta_copy(model), start)
+        self._apply(model, start)
+
+
+def _meta_copy(model: nn.Module) -> nn.Module:
+    """A deep copy of ``model`` whose parameters and buffers are empty
+    ``meta`` tensors of the same shapes (and ``requires_grad``)."""
+    memo = {}
+    for param in model.parameters():
+        memo[id(param)] = nn.Parameter(
+            torch.empty_like(param, device='meta'),
+            requires_grad=param.requires_grad)
+    for buf in model.buffers():
+        memo[id(buf)] = torch.empty_like(buf, device='meta')
+    return copy.deepcopy(model, memo)
 
 
 def history_from_checkpoint(checkpoint: dict) -> Optional[PruningHistory]:

@@ -1,7 +1,8 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 from .collect_env import collect_env
 from .dist_utils import setup_cpu_distributed, teardown_distributed
-from .safe_checkpoint import (load_checkpoint_safe,
+from .safe_checkpoint import (CheckpointError, load_checkpoint_file,
+                              load_checkpoint_safe,
                               register_safe_checkpoint_globals)
 
 # Resume/test/load_from go through MMEngine's plain ``torch.load``: make the
@@ -10,5 +11,6 @@ register_safe_checkpoint_globals()
 
 __all__ = [
     'collect_env', 'setup_cpu_distributed', 'teardown_distributed',
-    'load_checkpoint_safe', 'register_safe_checkpoint_globals'
+    'CheckpointError', 'load_checkpoint_file', 'load_checkpoint_safe',
+    'register_safe_checkpoint_globals'
 ]

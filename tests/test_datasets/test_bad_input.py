@@ -66,3 +66,44 @@ def test_label_png_with_unknown_ids(tmp_path):
     dataset = _dataset(tmp_path)
     with pytest.raises(Exception, match=r'(?s)gtFine_labelIds\.png.*200'):
         dataset[0]
+
+
+def test_missing_data_names_dataset_path_and_config_key(tmp_path):
+    """The error names the dataset type, the path it tried and the config
+    key to fix (``data_root``, or the ``data_prefix`` entry when the root
+    exists but a sub-folder does not)."""
+    missing = tmp_path / 'no_such_root'
+    with pytest.raises(FileNotFoundError) as err:
+        _dataset(missing)
+    message = str(err.value)
+    assert 'HierCityscapesDataset' in message
+    assert str(missing) in message and '`data_root`' in message
+
+    (tmp_path / 'root' / 'gtFine' / 'train').mkdir(parents=True)
+    with pytest.raises(FileNotFoundError) as err:
+        _dataset(tmp_path / 'root')
+    message = str(err.value)
+    assert 'HierCityscapesDataset' in message
+    assert osp.join(str(tmp_path / 'root'), 'leftImg8bit/train') in message
+    assert '`data_prefix.img_path`' in message
+
+
+def test_missing_reid_and_gtsdb_data(tmp_path):
+    from mmhier.datasets import GTSDBDataset
+    from mmhier.datasets.reid import Market1501Dataset
+    with pytest.raises(FileNotFoundError) as err:
+        Market1501Dataset(data_root=str(tmp_path / 'no_market'))
+    message = str(err.value)
+    assert 'Market1501Dataset' in message and 'no_market' in message
+    assert '`data_root`' in message
+    (tmp_path / 'market').mkdir()
+    with pytest.raises(FileNotFoundError) as err:
+        Market1501Dataset(data_root=str(tmp_path / 'market'))
+    message = str(err.value)
+    assert 'bounding_box_train' in message and '`data_root`' in message
+    with pytest.raises(FileNotFoundError) as err:
+        GTSDBDataset(taxonomy=TOY, dataset_name='gtsdb',
+                     data_root=str(tmp_path / 'no_gtsdb'))
+    message = str(err.value)
+    assert 'GTSDBDataset' in message and 'no_gtsdb' in message
+    assert '`data_root`' in message

@@ -114,3 +114,47 @@ def test_replicate_to_sibling_modules():
         [p.shape for p in nets['mean1'].parameters()]
     with pytest.raises(KeyError, match=r"no sub-module 'mean9'.*'mean1'"):
         PruningHistory([_record(ops, ['mean9'])]).replay(nets)
+
+
+def _snapshot(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _assert_unchanged(model, before):
+    after = model.state_dict()
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        assert after[key].shape == value.shape, key
+        assert torch.equal(after[key], value), key
+
+
+def test_failing_replay_leaves_the_model_unchanged(pruned):
+    """Replay validates the whole history before touching the model: an op
+    that fails late (last op of a record, second record, second target)
+    leaves no layer pruned."""
+    import torch.nn as nn
+    _, history, twin = pruned
+    ops = history.records[0]['ops']
+    # the last op expects more channels than the layer will have by then
+    bad_last = copy.deepcopy(ops)
+    bad_last[-1][4] += 1
+    fresh = copy.deepcopy(twin)
+    before = _snapshot(fresh)
+    with pytest.raises(ValueError, match=bad_last[-1][0]):
+        PruningHistory([_record(bad_last)]).replay(fresh)
+    _assert_unchanged(fresh, before)
+    # a good record followed by one naming a layer that does not exist
+    ghost = [['backbone.ghost', 'Conv2d', 'CONV', 'out', 4, [0]]]
+    with pytest.raises(KeyError, match='ghost'):
+        PruningHistory([_record(ops), _record(ghost)]).replay(fresh)
+    _assert_unchanged(fresh, before)
+    # first target fits, second target does not exist
+    nets = nn.ModuleDict(dict(a=copy.deepcopy(twin)))
+    before = _snapshot(nets)
+    with pytest.raises(KeyError, match="'b'"):
+        PruningHistory([_record(ops, ['a', 'b'])]).replay(nets)
+    _assert_unchanged(nets, before)
+    # the replay itself still works, and in one go
+    PruningHistory([_record(ops)]).replay(fresh)
+    assert any(a.shape != b.shape for a, b in zip(
+        fresh.state_dict().values(), before.values()))

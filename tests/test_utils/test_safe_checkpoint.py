@@ -90,3 +90,53 @@ def test_load_checkpoint_safe_errors(tmp_path):
     good = tmp_path / 'good.pth'
     torch.save({'state_dict': {'w': torch.zeros(1)}}, good)
     assert load_checkpoint_safe(str(good))['state_dict']['w'].shape == (1, )
+
+
+def _damaged_files(tmp_path):
+    """{kind: (path, words the error must contain)} for the ways a
+    checkpoint file can be unusable."""
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.arange(64.)}, 'meta': {}}, good)
+    data = good.read_bytes()
+    files = {}
+    truncated = tmp_path / 'truncated.pth'  # killed while writing
+    truncated.write_bytes(data[:len(data) // 2])
+    files['truncated'] = (truncated, 'truncated')
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    files['empty'] = (empty, 'empty')
+    text = tmp_path / 'notes.pth'
+    text.write_text('not a checkpoint\n')
+    files['not a checkpoint'] = (text, 'not a PyTorch checkpoint')
+    results = tmp_path / 'results.pkl'  # tools/test.py --out writes these
+    with open(results, 'wb') as f:
+        pickle.dump([{'pred': 1}], f)
+    files['plain pickle'] = (results, 'not a torch checkpoint')
+    refused = tmp_path / 'pickled_object.pth'
+    torch.save({'state_dict': {}, 'obj': _Unknown()}, refused)
+    files['refused'] = (refused, 'weights_only=True) refuses')
+    tensor = tmp_path / 'tensor.pth'
+    torch.save(torch.zeros(3), tensor)
+    files['not a dict'] = (tensor, 'not a checkpoint')
+    return files
+
+
+def test_damaged_checkpoints_name_file_and_reason(tmp_path):
+    """Each kind of unusable file gets an error naming the file and what is
+    wrong, both through mmhier's loader and through MMEngine's
+    ``_load_checkpoint`` (the path of --resume, load_from, tools/test.py and
+    the inferencers); none is loaded unsafely."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from mmhier.utils import CheckpointError, load_checkpoint_file
+    for kind, (path, reason) in _damaged_files(tmp_path).items():
+        for load in (load_checkpoint_file, _load_checkpoint):
+            with pytest.raises(CheckpointError) as err:
+                load(str(path))
+            message = str(err.value)
+            assert str(path) in message, (kind, load, message)
+            assert reason in message, (kind, load, message)
+    # a good file still loads through both
+    good = str(tmp_path / 'good.pth')
+    assert load_checkpoint_file(good)['state_dict']['w'][5] == 5
+    assert _load_checkpoint(good)['state_dict']['w'][5] == 5

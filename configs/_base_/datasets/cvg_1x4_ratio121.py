@@ -4,16 +4,15 @@
 # once; MultiDatasetHierMetric scores each in its own label space.
 _base_ = ['./cvg_datasets.py']
 
-batch_size = 4  # per GPU; the sampler and the dataloader must agree
+# per GPU, the only batch knob: the batch sampler hands it to the ratio
+# sampler (a multiple of 4 keeps 1:2:1; another number fails at build)
 train_dataloader = dict(
-    batch_size=batch_size,
+    batch_size=4,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(
-        type='MultiSourceRatioSampler',
-        batch_size=batch_size,
-        source_ratio=[1, 2, 1],
-        shuffle=True),
+        type='MultiSourceRatioSampler', source_ratio=[1, 2, 1], shuffle=True),
+    batch_sampler=dict(type='MultiSourceRatioBatchSampler'),
     dataset=dict(
         type='HierConcatDataset',
         taxonomy=_base_.dataset_taxonomy,

@@ -2,11 +2,12 @@
 """Common base of the person re-ID datasets (Market-1501, DukeMTMC-reID,
 MSMT17): one split per dataset object, identities and cameras parsed from the
 files, the standard train relabelling and junk handling."""
-import os.path as osp
 from abc import ABCMeta, abstractmethod
 from typing import List, Tuple
 
 from mmpretrain.datasets import BaseDataset
+
+from ..data_paths import check_data_paths
 
 #: A parsed image: (absolute image path, raw person id, 0-based camera id).
 ReIDRecord = Tuple[str, int, int]
@@ -50,10 +51,7 @@ class BaseReIDDataset(BaseDataset, metaclass=ABCMeta):
         if split not in self.SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of '
                              f'{self.SPLITS}, got {split!r}')
-        if not osp.isdir(data_root):
-            raise FileNotFoundError(
-                f'{type(self).__name__}: data_root {data_root!r} is not a '
-                'directory')
+        check_data_paths(type(self).__name__, data_root, {})
         self.split = split
         kwargs.setdefault('test_mode', split != 'train')
         super().__init__(

@@ -43,7 +43,10 @@ class ImageFolderReIDDataset(BaseReIDDataset):
         folder = osp.join(self.data_root, self.SUBSET_DIRS[subset])
         if not osp.isdir(folder):
             raise FileNotFoundError(
-                f'{type(self).__name__}: missing folder {folder!r}')
+                f'{type(self).__name__}: folder {folder!r} does not exist; '
+                f'check `data_root` (= {self.data_root!r}) in the config: it '
+                'must hold ' + ', '.join(
+                    f'{d}/' for d in self.SUBSET_DIRS.values()))
         records = []
         for img_path in glob.glob(osp.join(folder, '*.jpg')):
             match = self.NAME_PATTERN.match(osp.basename(img_path))

@@ -36,7 +36,9 @@ class MSMT17Dataset(BaseReIDDataset):
             list_file = osp.join(self.data_root, list_name)
             if not osp.isfile(list_file):
                 raise FileNotFoundError(
-                    f'MSMT17Dataset: missing list file {list_file!r}')
+                    f'MSMT17Dataset: list file {list_file!r} does not exist; '
+                    f'check `data_root` (= {self.data_root!r}) in the '
+                    'config: it must be the MSMT17_V1 folder')
             with open(list_file) as f:
                 for line_no, line in enumerate(f, start=1):
                     if not line.strip():

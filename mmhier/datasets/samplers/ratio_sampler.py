@@ -15,13 +15,23 @@ streams, rank-aware slicing, batch composition computed once in
   ``IterBasedTrainLoop`` resumes by building a fresh dataloader iterator and
   consuming ``runner.iter`` batches from it; with this sampler the batch seen
   after resuming is exactly the one an uninterrupted run would have seen.
+
+**One batch knob.** The composition depends on the batch size, which
+MMEngine gives the dataloader, not the sampler. Used with
+:class:`MultiSourceRatioBatchSampler` (``batch_sampler=dict(type=
+'MultiSourceRatioBatchSampler')``, the way mmdet's ``AspectRatioBatchSampler``
+is used), the sampler takes ``train_dataloader.batch_size``, so
+``--cfg-options train_dataloader.batch_size=8`` gives 2:4:2 batches, and a
+batch size that cannot hold the ratio fails when the dataloader is built. A
+sampler ``batch_size`` that disagrees with the dataloader's is an error
+naming both numbers.
 """
 import itertools
 from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
 from mmengine.dist import get_dist_info, sync_random_seed
-from torch.utils.data import Sampler
+from torch.utils.data import BatchSampler, Sampler
 
 from mmhier.registry import DATA_SAMPLERS
 
@@ -44,10 +54,7 @@ def samples_per_source(batch_size: int,
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(
             f'batch_size must be a positive int, got {batch_size!r}')
-    if len(source_ratio) == 0 or any(r < 0 for r in source_ratio) or \
-            sum(source_ratio) <= 0:
-        raise ValueError('source_ratio must be non-negative with a positive '
-                         f'sum, got {list(source_ratio)}')
+    _check_ratio(source_ratio)
     total = float(sum(source_ratio))
     shares = [batch_size * r / total for r in source_ratio]
     counts = [int(round(s)) for s in shares]
@@ -57,6 +64,13 @@ def samples_per_source(batch_size: int,
             f'{list(source_ratio)} exactly (per-source shares {shares}); '
             'use a batch size that is a multiple of the ratio sum')
     return counts
+
+
+def _check_ratio(source_ratio: Sequence[Union[int, float]]) -> None:
+    if len(source_ratio) == 0 or any(r < 0 for r in source_ratio) or \
+            sum(source_ratio) <= 0:
+        raise ValueError('source_ratio must be non-negative with a positive '
+                         f'sum, got {list(source_ratio)}')
 
 
 @DATA_SAMPLERS.register_module()
@@ -79,7 +93,10 @@ class MultiSourceRatioSampler(Sampler):
         dataset (Sized): A concatenated dataset exposing ``datasets`` and
             ``cumulative_sizes`` (:class:`HierConcatDataset`, mmengine's or
             torch's ``ConcatDataset``).
-        batch_size (int): Per-GPU batch size; must equal the dataloader's.
+        batch_size (int, optional): Per-GPU batch size. Leave it None and
+            add ``batch_sampler=dict(type='MultiSourceRatioBatchSampler')``
+            to the dataloader: the dataloader's ``batch_size`` is then the
+            only one. If set, it must equal the dataloader's.
         source_ratio (list[int | float]): Share of each source in a batch,
             e.g. ``[1, 2, 1]``.
         shuffle (bool): Shuffle each pass over a source. Defaults to True.
@@ -93,15 +110,16 @@ class MultiSourceRatioSampler(Sampler):
     Example:
         >>> train_dataloader = dict(
         ...     batch_size=4,
-        ...     sampler=dict(type='MultiSourceRatioSampler', batch_size=4,
+        ...     sampler=dict(type='MultiSourceRatioSampler',
         ...                  source_ratio=[1, 2, 1], seed=0),
+        ...     batch_sampler=dict(type='MultiSourceRatioBatchSampler'),
         ...     dataset=dict(type='HierConcatDataset', datasets=[...]))
     """
 
     def __init__(self,
                  dataset,
-                 batch_size: int,
-                 source_ratio: List[Union[int, float]],
+                 batch_size: Optional[int] = None,
+                 source_ratio: Optional[List[Union[int, float]]] = None,
                  shuffle: bool = True,
                  seed: Optional[int] = None,
                  rank: Optional[int] = None,
@@ -111,6 +129,9 @@ class MultiSourceRatioSampler(Sampler):
                 'MultiSourceRatioSampler needs a concatenated dataset with '
                 f'`cumulative_sizes` (e.g. HierConcatDataset), got '
                 f'{type(dataset).__name__}')
+        if source_ratio is None:
+            raise TypeError('MultiSourceRatioSampler needs source_ratio, '
+                            'e.g. [1, 2, 1]')
         if len(source_ratio) != len(dataset.cumulative_sizes):
             raise ValueError(
                 f'source_ratio has {len(source_ratio)} entries but the '
@@ -124,23 +145,56 @@ class MultiSourceRatioSampler(Sampler):
                 f'rank {self.rank} is outside [0, {self.world_size})')
 
         self.dataset = dataset
-        self.batch_size = batch_size
         self.source_ratio = list(source_ratio)
-        self.num_per_source = samples_per_source(batch_size, source_ratio)
+        _check_ratio(self.source_ratio)
+        self.batch_size: Optional[int] = None
+        self.num_per_source: Optional[List[int]] = None
+        if batch_size is not None:
+            self.set_batch_size(batch_size)
         self.offsets = [0] + list(dataset.cumulative_sizes[:-1])
         self.sizes = [
             end - start
             for start, end in zip(self.offsets, dataset.cumulative_sizes)
         ]
-        for source, (size, num) in enumerate(
-                zip(self.sizes, self.num_per_source)):
-            if num > 0 and size == 0:
+        for source, (size, share) in enumerate(
+                zip(self.sizes, self.source_ratio)):
+            if share > 0 and size == 0:
                 raise ValueError(
-                    f'source {source} is empty but source_ratio asks for '
-                    f'{num} sample(s) of it per batch')
+                    f'source {source} is empty but source_ratio '
+                    f'{self.source_ratio} asks for sample(s) of it in every '
+                    'batch')
         self.shuffle = shuffle
         self.seed = sync_random_seed() if seed is None else int(seed)
         self.epoch = 0
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Fix the per-GPU batch size and the batch composition.
+
+        Called by :class:`MultiSourceRatioBatchSampler` with the
+        dataloader's ``batch_size``.
+
+        Raises:
+            ValueError: if a batch size was given before and differs, or if
+                ``batch_size`` cannot hold ``source_ratio`` exactly.
+        """
+        if self.batch_size is not None and batch_size != self.batch_size:
+            raise ValueError(
+                f'MultiSourceRatioSampler has batch_size={self.batch_size} '
+                f'but the dataloader has batch_size={batch_size}; the '
+                f'source_ratio {self.source_ratio} would not hold per batch. '
+                'Drop the sampler\'s batch_size (the dataloader\'s is then '
+                'the only one) or make them equal.')
+        try:
+            self.num_per_source = samples_per_source(batch_size,
+                                                     self.source_ratio)
+        except ValueError as e:
+            raise ValueError(
+                f'MultiSourceRatioSampler: the dataloader\'s '
+                f'batch_size={batch_size} cannot hold source_ratio='
+                f'{self.source_ratio} exactly ({e}); set '
+                'train_dataloader.batch_size to a multiple of '
+                f'{_ratio_unit(self.source_ratio)}') from None
+        self.batch_size = batch_size
 
     def _infinite_indices(self, source: int) -> Iterator[int]:
         """Endless passes over one source (local indices)."""
@@ -162,6 +216,12 @@ class MultiSourceRatioSampler(Sampler):
             yield offset + idx
 
     def __iter__(self) -> Iterator[int]:
+        if self.num_per_source is None:
+            raise RuntimeError(
+                'MultiSourceRatioSampler has no batch size: add '
+                "batch_sampler=dict(type='MultiSourceRatioBatchSampler') to "
+                'the dataloader config (it passes the dataloader\'s '
+                'batch_size), or give the sampler batch_size=')
         streams = [
             self._indices_of_rank(source)
             for source in range(len(self.num_per_source))
@@ -180,3 +240,57 @@ class MultiSourceRatioSampler(Sampler):
         ``iter()``. Iteration-based training never calls it (the stream is
         infinite), epoch-based loops do."""
         self.epoch = epoch
+
+
+def _ratio_unit(source_ratio: Sequence[Union[int, float]]) -> Union[int, str]:
+    """Smallest batch size that holds ``source_ratio`` exactly (for error
+    messages); ``'?'`` if none up to 1024 does."""
+    for batch_size in range(1, 1025):
+        try:
+            samples_per_source(batch_size, source_ratio)
+            return batch_size
+        except ValueError:
+            continue
+    return '?'
+
+
+@DATA_SAMPLERS.register_module()
+class MultiSourceRatioBatchSampler(BatchSampler):
+    """Batches of a :class:`MultiSourceRatioSampler`, sized by the
+    dataloader.
+
+    MMEngine builds a ``batch_sampler`` with the dataloader's ``sampler``
+    and ``batch_size`` (as for mmdet's ``AspectRatioBatchSampler``), so this
+    class makes ``train_dataloader.batch_size`` the one number that sets the
+    batch: it is handed to the sampler
+    (:meth:`MultiSourceRatioSampler.set_batch_size`), which checks that it
+    holds the ratio and that it agrees with the sampler's own
+    ``batch_size`` if one was given. Batches are consecutive chunks of the
+    sampler's stream, exactly what the default batch sampler would cut.
+
+    Args:
+        sampler (MultiSourceRatioSampler): The ratio sampler.
+        batch_size (int): The dataloader's per-GPU batch size.
+        drop_last (bool): Ignored (the stream is infinite); accepted for
+            compatibility with ``BatchSampler``. Defaults to True.
+    """
+
+    def __init__(self,
+                 sampler: MultiSourceRatioSampler,
+                 batch_size: int,
+                 drop_last: bool = True) -> None:
+        if not isinstance(sampler, MultiSourceRatioSampler):
+            raise TypeError(
+                'MultiSourceRatioBatchSampler needs the dataloader\'s sampler '
+                'to be a MultiSourceRatioSampler, got '
+                f'{type(sampler).__name__}')
+        sampler.set_batch_size(batch_size)
+        super().__init__(sampler, batch_size, drop_last=True)
+
+    def __iter__(self) -> Iterator[List[int]]:
+        stream = iter(self.sampler)
+        while True:
+            yield list(itertools.islice(stream, self.batch_size))
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.batch_size

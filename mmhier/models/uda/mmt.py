@@ -1,6 +1,7 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Mutual Mean-Teaching (Ge et al., ICLR 2020) as an MMEngine model."""
 import copy
+import logging
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -16,7 +17,7 @@ from mmseg.structures import SegDataSample
 from mmhier.models.losses.soft_hierarchical_loss import \
     confidence_pseudo_labels
 from mmhier.registry import MODELS
-from mmhier.utils import load_checkpoint_safe
+from mmhier.utils import load_checkpoint_file
 
 TASKS = ('auto', 'reid', 'seg')
 
@@ -139,9 +140,15 @@ class MMT(BaseModel):
             start as copies of the peers. Two checkpoints (two pre-training
             seeds, as in the paper) init peer1 and peer2; one checkpoint
             inits both peers, which then differ only through their
-            independent augmentations. Classifier rows whose shape differs
-            (source identities vs. target clusters) are skipped; the
-            clustering hook re-initialises them. Defaults to None.
+            independent augmentations. Only the rows of the classifier (the
+            module named ``classifier``) may differ (source identities vs.
+            target clusters): they are skipped and the clustering hook
+            re-initialises them. Defaults to None.
+        peer_init_strict (bool): Any other difference between a
+            ``peer_init`` checkpoint and the inner model (a missing or
+            unexpected key, another shape, e.g. a pruned source model) is an
+            error naming the key. False loads what fits and logs, as a
+            warning, every key it skipped. Defaults to True.
         test_net (str): ``'mean1'``, ``'mean2'`` or ``'auto'``.
         data_preprocessor (dict, optional): Shared data preprocessor of all
             four nets (the inner model's own one is not used). None: for
@@ -178,6 +185,7 @@ class MMT(BaseModel):
                  lambda_id: float = 0.5,
                  lambda_tri: float = 0.8,
                  peer_init: Optional[Union[str, Sequence[str]]] = None,
+                 peer_init_strict: bool = True,
                  test_net: str = 'auto',
                  data_preprocessor: Optional[dict] = None,
                  task: str = 'auto',
@@ -221,6 +229,7 @@ class MMT(BaseModel):
             raise ValueError(f'peer_init takes 1 to {num_peers} '
                              f'checkpoint(s), got {len(peer_init)}')
         self.peer_init = list(peer_init) if peer_init else None
+        self.peer_init_strict = peer_init_strict
         self.lambda_id = lambda_id
         self.lambda_tri = lambda_tri
         self.test_net = test_net
@@ -291,37 +300,81 @@ class MMT(BaseModel):
         if self.peer_init:
             ckpts = self.peer_init * (self.num_peers // len(self.peer_init))
             for peer, filename in zip(self.peers, ckpts):
-                checkpoint = load_checkpoint_safe(filename)
-                state = checkpoint.get('state_dict', checkpoint)
-                state = {
-                    k[len('module.'):] if k.startswith('module.') else k: v
-                    for k, v in state.items()
-                }
-                # keep only what the inner model can take; classifier rows
-                # of another label space are reported and skipped
-                own = peer.state_dict()
-                skipped = [
-                    k for k, v in state.items()
-                    if k in own and own[k].shape != v.shape
-                ]
-                state = {
-                    k: v
-                    for k, v in state.items()
-                    if k in own and own[k].shape == v.shape
-                }
-                if skipped:
-                    print_log(
-                        f'MMT: {filename}: keys of another shape are not '
-                        f'loaded (re-initialised by clustering): {skipped}',
-                        'current')
-                if not state:
-                    raise KeyError(
-                        f'{filename} holds no weights of the inner model '
-                        f'{type(peer).__name__} (no matching key/shape)')
-                load_state_dict(peer, state, strict=False, logger='current')
+                load_state_dict(peer, self._peer_state(peer, filename),
+                                strict=False, logger='current')
         for peer, mean in zip(self.peers, self.mean_nets):
             mean.load_state_dict(peer.state_dict())
         self._freeze_mean_nets()
+
+    @staticmethod
+    def _is_classifier_key(key: str) -> bool:
+        """A parameter of the inner model's identity classifier (a module
+        named ``classifier``, e.g. ``head.classifier.weight``)."""
+        parts = key.split('.')
+        return len(parts) >= 2 and parts[-2] == 'classifier'
+
+    def _peer_state(self, peer: nn.Module, filename: str) -> dict:
+        """The weights of ``filename`` that ``peer`` takes (see
+        ``peer_init_strict``), with the errors and log lines that say what
+        did not fit."""
+        checkpoint = load_checkpoint_file(filename)
+        state = checkpoint.get('state_dict', checkpoint)
+        state = {
+            k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state.items()
+        }
+        own = peer.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        rows, mismatched = [], []
+        for k in own:
+            if k not in state or state[k].shape == own[k].shape:
+                continue
+            if self._is_classifier_key(k) and state[k].dim() == own[k].dim() \
+                    and state[k].shape[1:] == own[k].shape[1:]:
+                rows.append(k)  # source identities vs target clusters
+            else:
+                mismatched.append(k)
+        shapes = [
+            f'{k!r}: {tuple(state[k].shape)} in the checkpoint, '
+            f'{tuple(own[k].shape)} in the model' for k in mismatched
+        ]
+        pruned = ' (the checkpoint carries a pruning history: it was ' \
+            'pruned)' if 'pruning_history' in (checkpoint.get('meta') or
+                                               {}) else ''
+        where = f'MMT peer_init: {filename} does not fit ' \
+            f'{type(peer).__name__}'
+        if self.peer_init_strict:
+            if mismatched:
+                raise ValueError(
+                    f'{where}{pruned}: only the classifier\'s rows may '
+                    f'differ, but {"; ".join(shapes)}. Pass '
+                    'peer_init_strict=False to load what fits (the rest '
+                    'stays randomly initialised).')
+            if missing or unexpected:
+                raise KeyError(
+                    f'{where}: missing keys {missing}, unexpected keys '
+                    f'{unexpected}. Pass peer_init_strict=False to load '
+                    'what fits (the rest stays randomly initialised).')
+        elif mismatched or missing or unexpected:
+            print_log(
+                f'{where}{pruned}; peer_init_strict=False, so these are NOT '
+                f'loaded (they keep their random initialisation): '
+                f'mismatched {shapes}, missing keys {missing}, unexpected '
+                f'keys {unexpected}', 'current', level=logging.WARNING)
+        if rows:
+            print_log(
+                f'MMT peer_init: {filename}: classifier rows '
+                f'{[(k, tuple(state[k].shape)) for k in rows]} differ from '
+                'the target\'s and are not loaded (clustering re-initialises '
+                'them)', 'current')
+        skip = set(rows) | set(mismatched)
+        state = {k: v for k, v in state.items() if k in own and k not in skip}
+        if not state:
+            raise KeyError(
+                f'{filename} holds no weights of the inner model '
+                f'{type(peer).__name__} (no matching key/shape)')
+        return state
 
     def adapt_to_state_dict(self, state_dict: dict, prefix: str = '') -> bool:
         """Resize the classifiers and ``pseudo_labels`` to the shapes in

@@ -123,3 +123,69 @@ def test_registry_and_bad_input():
         MultiSourceRatioSampler(list(range(4)), 4, [1], seed=0)
     with pytest.raises(ValueError, match='source 1 is empty'):
         MultiSourceRatioSampler(_concat((2, 0, 2)), 4, [1, 2, 1], seed=0)
+
+
+def _build_train_loader(batch_size):
+    """The shipped ratio config's train dataloader, built the way MMEngine
+    builds it, after ``--cfg-options train_dataloader.batch_size=N`` (the
+    datasets replaced by the toy concatenation)."""
+    import copy
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))))
+    cfg = Config.fromfile(
+        osp.join(repo, 'configs', '_base_', 'datasets',
+                 'cvg_1x4_ratio121.py'))
+    cfg.merge_from_dict({'train_dataloader.batch_size': batch_size})
+    loader_cfg = copy.deepcopy(cfg.train_dataloader.to_dict())
+    # items are their own global index
+    dataset = ConcatDataset([
+        list(range(off, off + n)) for off, n in zip(OFFSETS, SIZES)])
+    loader_cfg.update(dataset=dataset, num_workers=0,
+                      persistent_workers=False, collate_fn=dict(type=list))
+    loader_cfg['sampler']['seed'] = 0
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmhier')
+    return Runner.build_dataloader(loader_cfg)
+
+
+def test_dataloader_batch_size_is_the_one_knob():
+    """``train_dataloader.batch_size`` alone sets the batch composition: 8
+    gives 2:4:2 batches, and a batch size that cannot hold 1:2:1 is an error
+    at build that names both numbers (it used to build and silently give
+    [cityscapes, vistas], [vistas, gtsdb], ...)."""
+    loader = _build_train_loader(8)
+    batches = list(itertools.islice(iter(loader), 5))
+    for batch in batches:
+        assert len(batch) == 8
+        assert sorted(_source_of(i) for i in batch) == [0] * 2 + [1] * 4 + \
+            [2] * 2
+    with pytest.raises(ValueError) as err:
+        _build_train_loader(2)
+    assert 'batch_size=2' in str(err.value)
+    assert '[1, 2, 1]' in str(err.value)
+
+
+def test_batch_sampler_disagreeing_with_sampler_names_both_numbers():
+    from mmhier.datasets.samplers import MultiSourceRatioBatchSampler
+    sampler = MultiSourceRatioSampler(
+        _concat(), batch_size=4, source_ratio=[1, 2, 1], seed=0)
+    with pytest.raises(ValueError) as err:
+        MultiSourceRatioBatchSampler(sampler, batch_size=8)
+    assert 'batch_size=4' in str(err.value)
+    assert 'batch_size=8' in str(err.value)
+    # equal numbers are fine; the batches equal the plain sampler's chunks
+    batches = list(itertools.islice(
+        iter(MultiSourceRatioBatchSampler(sampler, batch_size=4)), 6))
+    flat = _take(sampler, 24)
+    assert batches == [flat[4 * b:4 * b + 4] for b in range(6)]
+
+
+def test_sampler_without_batch_size_needs_the_batch_sampler():
+    sampler = MultiSourceRatioSampler(
+        _concat(), source_ratio=[1, 2, 1], seed=0)
+    with pytest.raises(RuntimeError, match='MultiSourceRatioBatchSampler'):
+        next(iter(sampler))

@@ -245,3 +245,52 @@ def test_state_dict_roundtrip_resizes_classifiers_and_labels():
         assert w.shape == (5, 4)
         assert w.requires_grad == name.startswith('peer')
         torch.testing.assert_close(w, getattr(model, name).classifier.weight)
+
+
+def test_peer_init_only_classifier_rows_may_differ(tmp_path):
+    """A source checkpoint whose other weights do not fit (another feature
+    width, a pruned backbone, a missing key) is an error naming the key;
+    only the classifier's rows (source identities vs. target clusters) may
+    differ."""
+    torch.manual_seed(0)
+    wide = MODELS.build(dict(type='ToyReIDNet', feat_dim=6, num_classes=7))
+    torch.save({'state_dict': wide.state_dict()}, tmp_path / 'wide.pth')
+    with pytest.raises(ValueError) as err:
+        build_mmt(peer_init=str(tmp_path / 'wide.pth')).init_weights()
+    message = str(err.value)
+    assert 'wide.pth' in message and "'conv.weight'" in message
+    assert '(6, 3, 3, 3)' in message and '(4, 3, 3, 3)' in message
+    # the classifier's columns (the feature width) must fit too
+    assert "'classifier.weight'" in message
+
+    src = MODELS.build(dict(type='ToyReIDNet', num_classes=7))
+    state = src.state_dict()
+    del state['bn.running_mean']
+    torch.save({'state_dict': state}, tmp_path / 'partial.pth')
+    with pytest.raises(KeyError) as err:
+        build_mmt(peer_init=str(tmp_path / 'partial.pth')).init_weights()
+    assert 'partial.pth' in str(err.value)
+    assert "'bn.running_mean'" in str(err.value)
+
+
+def test_peer_init_strict_false_loads_what_fits_and_logs(tmp_path,
+                                                         monkeypatch):
+    import mmhier.models.uda.mmt as mmt_module
+    torch.manual_seed(0)
+    src = MODELS.build(dict(type='ToyReIDNet', num_classes=7))
+    state = src.state_dict()
+    state['bn.weight'] = torch.ones(5)  # another width
+    del state['bn.running_mean']
+    torch.save({'state_dict': state}, tmp_path / 'partial.pth')
+    logged = []
+    monkeypatch.setattr(mmt_module, 'print_log',
+                        lambda msg, *a, **k: logged.append(msg))
+    model = build_mmt(peer_init=str(tmp_path / 'partial.pth'),
+                      peer_init_strict=False)
+    model.init_weights()
+    torch.testing.assert_close(model.peer1.conv.weight, src.conv.weight)
+    torch.testing.assert_close(model.mean2.bn.bias, src.bn.bias)
+    assert model.peer1.bn.weight.shape == (4, )
+    text = '\n'.join(logged)
+    assert "'bn.weight'" in text and "'bn.running_mean'" in text
+    assert 'partial.pth' in text
