@@ -64,11 +64,11 @@ def main():
     images = list_images(args.img)
     # imported late so that --help works fast; importing mmhier registers
     # its components (init_model does not run the config's custom_imports)
-    from mmhier.apis import inference_levels, init_hier_model, model_taxonomy
+    from mmhier.apis import inference_levels, init_model, model_taxonomy
     from mmhier.visualization import draw_level_panels
 
-    model = init_hier_model(args.config, args.checkpoint, args.device,
-                            args.cfg_options)
+    model = init_model(args.config, args.checkpoint, args.device,
+                       args.cfg_options)
     tree = model_taxonomy(model)
     os.makedirs(args.out_dir, exist_ok=True)
     root = args.img if osp.isdir(args.img) else osp.dirname(args.img)

@@ -2,8 +2,12 @@
 """Test (and evaluate) a checkpoint: ``python tools/test.py CONFIG CKPT``.
 
 A thin wrapper around ``Runner.from_cfg`` in the style of mmseg's
-``tools/test.py``. Checkpoints are loaded with ``weights_only=True`` (see
-:mod:`mmhier.utils.safe_checkpoint`).
+``tools/test.py``. The runner builds the config's model; the checkpoint goes
+through :func:`mmhier.apis.load_checkpoint`, the weight loading of
+:func:`mmhier.apis.init_model` (``weights_only=True``, pruning history
+replayed, strict). ``--tta`` tests the ``tta_config`` of the config: every
+test dataset (each source of a multi-dataset set) gets ``tta_pipeline`` with
+its own annotation loaders, the model is wrapped into ``tta_model``.
 """
 import argparse
 import os
@@ -88,14 +92,14 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    # the weights are loaded below, by mmhier's loader, not by the runner
+    cfg.load_from = None
 
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        from mmhier.apis import tta_config
+        cfg = tta_config(cfg)
     if args.out is not None:
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
@@ -111,6 +115,8 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    from mmhier.apis import load_checkpoint
+    load_checkpoint(runner.model, args.checkpoint)
     runner.test()
     teardown_distributed()
 

@@ -6,6 +6,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
+# add dict(type='TensorboardVisBackend') (needs `pip install tensorboard`)
+# to also log scalars and images for TensorBoard
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
@@ -14,4 +16,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 
-tta_model = dict(type='SegTTAModel')
+# tools/test.py --tta: flip / multi-scale views merged as mean leaf
+# log-probabilities, the head's decision rule applied after the merge
+tta_model = dict(type='HierSegTTAModel')

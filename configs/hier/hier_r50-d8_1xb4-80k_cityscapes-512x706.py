@@ -21,7 +21,6 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=_base_.cityscapes_val)
-test_dataloader = val_dataloader
 param_scheduler = [
     dict(
         type='MultiStepLR',
@@ -33,3 +32,14 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=8000)
 default_hooks = dict(checkpoint=dict(interval=8000))
+
+# tools/test.py and mmseg's MMSegInferencer: the test set inside a
+# HierConcatDataset, which carries the plain-image pipeline that the
+# inferencer reads from test_dataloader.dataset.pipeline (same samples,
+# pipeline and metric as the validation set)
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(
+        type='HierConcatDataset',
+        datasets=[_base_.cityscapes_val],
+        pipeline=_base_.test_pipeline))

@@ -40,11 +40,40 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackHierSegInputs')
 ]
-test_pipeline = [
+val_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(256, 128), keep_ratio=True),
     dict(type='LoadHierAnnotations'),
     dict(type='PackHierSegInputs')
+]
+# a plain image (mmseg's inference_model / MMSegInferencer, tools/infer.py)
+meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+             'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+             'dataset_name')
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 128), keep_ratio=True),
+    dict(type='PackSegInputs', meta_keys=meta_keys)
+]
+# tools/test.py --tta: 3 scales x mirrored (see mmhier/apis/tta.py)
+tta_ratios = [0.75, 1.0, 1.25]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(
+                    type='Resize',
+                    scale=(int(256 * r), int(128 * r)),
+                    keep_ratio=True) for r in tta_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ],
+            [dict(type='PackSegInputs', meta_keys=meta_keys)],
+        ])
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -69,8 +98,15 @@ val_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(
             img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
+        pipeline=val_pipeline))
+# the validation set inside a HierConcatDataset that carries the plain-image
+# pipeline mmseg's MMSegInferencer reads (test_dataloader.dataset.pipeline)
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(
+        type='HierConcatDataset',
+        datasets=[val_dataloader['dataset']],
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 val_evaluator = dict(
     type='HierIoUMetric', taxonomy=taxonomy, dataset_name='cityscapes')
 test_evaluator = val_evaluator

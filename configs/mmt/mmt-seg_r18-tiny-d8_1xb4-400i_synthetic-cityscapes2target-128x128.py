@@ -22,6 +22,8 @@ max_iters = 400
 
 model = dict(
     _delete_=True,
+    # the scope mmseg's init_model / MMSegInferencer build it in
+    _scope_='mmhier',
     type='MMT',
     model=_base_.model,
     # the runner would otherwise fill in the top-level `data_preprocessor`

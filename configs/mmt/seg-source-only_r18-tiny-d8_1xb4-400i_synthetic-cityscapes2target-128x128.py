@@ -13,9 +13,6 @@ source_root = 'data/synthetic/cityscapes'
 target_root = 'data/synthetic/cityscapes_target'
 crop_size = (128, 128)
 max_iters = 400
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-             'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-             'dataset_name')
 
 model = dict(decode_head=dict(taxonomy=taxonomy))
 
@@ -27,13 +24,13 @@ source_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys=_base_.meta_keys),
 ]
-test_pipeline = [
+target_val_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(256, 128), keep_ratio=True),
     dict(type='LoadHierAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs', meta_keys=_base_.meta_keys),
 ]
 source_train = dict(
     type='HierCityscapesDataset',
@@ -49,11 +46,18 @@ target_val = dict(
     dataset_name='cityscapes_target',
     data_root=target_root,
     data_prefix=dict(img_path='leftImg8bit/val', seg_map_path='gtFine/val'),
-    pipeline=test_pipeline)
+    pipeline=target_val_pipeline)
 
 train_dataloader = dict(dataset=source_train)
 val_dataloader = dict(dataset=target_val)
-test_dataloader = val_dataloader
+# the plain-image test_pipeline of the base config rides along for mmseg's
+# MMSegInferencer (test_dataloader.dataset.pipeline)
+test_dataloader = dict(
+    dataset=dict(
+        _delete_=True,
+        type='HierConcatDataset',
+        datasets=[target_val],
+        pipeline=_base_.test_pipeline))
 val_evaluator = dict(
     type='HierIoUMetric', taxonomy=taxonomy, dataset_name='cityscapes_target')
 test_evaluator = val_evaluator

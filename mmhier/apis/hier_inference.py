@@ -1,14 +1,12 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Inference of hierarchical (and flat) segmentors with per-level decisions.
 
-Thin layer over mmseg's ``init_model`` / ``inference_model``:
+Thin layer over mmseg's ``inference_model`` (models come from
+:func:`mmhier.apis.init_model`):
 
-* the weights are loaded with ``torch.load(weights_only=True)``
-  (:func:`mmhier.utils.load_checkpoint_safe`) instead of mmseg's unrestricted
-  loader;
 * the inference pipeline is the config's ``test_pipeline`` or, when the
-  config has none (mmhier's dataset configs keep one pipeline per dataset),
-  the test dataset's pipeline, without the annotation loaders;
+  config has none, the test dataset's pipeline, without the annotation
+  loaders;
 * every result carries ``pred_level_sem_seg`` (``[D, H, W]`` node ids, -1
   below the decided leaf), from the head's ``add_level_predictions`` for a
   :class:`~mmhier.models.heads.HierarchicalDecodeHead`, or for any other
@@ -16,15 +14,13 @@ Thin layer over mmseg's ``init_model`` / ``inference_model``:
   (leaf -> its ancestor at each level).
 """
 import copy
-from typing import List, Optional, Sequence, Union
+from typing import List, Sequence
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.structures import PixelData
-from mmseg.apis import inference_model, init_model
-
-from mmhier.utils import load_checkpoint_safe
+from mmseg.apis import inference_model
 
 #: transforms that read ground truth; there is none at inference
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadHierAnnotations',
@@ -32,67 +28,31 @@ ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadHierAnnotations',
 
 
 def inference_pipeline(cfg: Config) -> List[dict]:
-    """``cfg.test_pipeline``, else the test dataset's (first dataset's for a
-    concatenation) pipeline, without annotation loaders."""
+    """The pipeline of a plain image: ``cfg.test_pipeline``, else the test
+    dataset's (the first source's for a concatenation without one), without
+    annotation loaders; ``PackHierSegInputs`` (which insists on a
+    ``dataset_name``) becomes ``PackSegInputs`` with the same meta keys."""
     pipeline = cfg.get('test_pipeline')
     if pipeline is None:
-        dataset = cfg.test_dataloader.dataset
+        dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
         while 'pipeline' not in dataset and dataset.get('datasets'):
             dataset = dataset.datasets[0]
         if 'pipeline' not in dataset:
             raise KeyError(f'{cfg.filename}: no test_pipeline and no '
                            'pipeline in test_dataloader.dataset')
         pipeline = dataset.pipeline
-    return [
-        copy.deepcopy(t) for t in pipeline
-        if t.get('type') not in ANNOTATION_TRANSFORMS
-    ]
-
-
-def init_hier_model(config: Union[str, Config],
-                    checkpoint: Optional[str] = None,
-                    device: str = 'cpu',
-                    cfg_options: Optional[dict] = None):
-    """Build a segmentor with ``mmseg.apis.init_model`` and load weights
-    with ``weights_only=True``.
-
-    Args:
-        config (str | Config): Config file or object.
-        checkpoint (str, optional): Checkpoint path; None keeps the random
-            initialisation.
-        device (str): Defaults to ``'cpu'``.
-        cfg_options (dict, optional): Overrides merged into the config.
-
-    Returns:
-        nn.Module: The model in eval mode, with ``cfg`` (its
-        ``test_pipeline`` set by :func:`inference_pipeline`) and
-        ``dataset_meta`` (from the checkpoint, else the taxonomy's leaves).
-    """
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(
-        config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.test_pipeline = inference_pipeline(cfg)
-    model = init_model(cfg, checkpoint=None, device='cpu')
-    meta = {}
-    if checkpoint is not None:
-        ckpt = load_checkpoint_safe(checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise KeyError(f'{checkpoint} does not match {cfg.filename}: '
-                           f'missing keys {missing[:5]}, unexpected keys '
-                           f'{unexpected[:5]}')
-        meta = ckpt.get('meta', {}) or {}
-    if meta.get('dataset_meta'):
-        model.dataset_meta = meta['dataset_meta']
-    else:
-        tree = model_taxonomy(model)
-        if tree is not None:
-            model.dataset_meta = tree.metainfo()
-    model.to(device)
-    model.eval()
-    return model
+    out = []
+    for t in pipeline:
+        if t.get('type') in ANNOTATION_TRANSFORMS:
+            continue
+        t = copy.deepcopy(t)
+        if t.get('type') == 'PackHierSegInputs':
+            from mmhier.datasets.transforms.formatting import HIER_META_KEYS
+            t = dict(
+                type='PackSegInputs',
+                meta_keys=tuple(t.get('meta_keys', HIER_META_KEYS)))
+        out.append(t)
+    return out
 
 
 def model_taxonomy(model):
@@ -139,32 +99,40 @@ def level_nodes_from_prediction(pred: torch.Tensor, tree,
     return table[nodes[pred.long().cpu()]].permute(2, 0, 1)
 
 
+def add_level_predictions(model, samples: Sequence) -> None:
+    """Store ``pred_level_sem_seg`` in every predicted data sample (see the
+    module docstring)."""
+    from .model_init import unwrap_model
+    model = unwrap_model(model)
+    head = getattr(model, 'decode_head', None)
+    if hasattr(head, 'add_level_predictions'):
+        head.add_level_predictions(samples)
+        return
+    tree = model_taxonomy(model)
+    if tree is None:
+        raise KeyError(
+            f'{model.cfg.filename}: the model has no hierarchical head '
+            'and the config no `taxonomy`: per-level decisions need a '
+            'label tree')
+    coarse = model.cfg.get('flat_coarse_nodes', [])
+    for sample in samples:
+        levels = level_nodes_from_prediction(sample.pred_sem_seg.data[0],
+                                             tree, coarse)
+        sample.set_data(dict(pred_level_sem_seg=PixelData(data=levels)))
+
+
 def inference_levels(model, imgs):
     """``mmseg.apis.inference_model`` plus ``pred_level_sem_seg`` in every
     result (see the module docstring).
 
     Args:
-        model (nn.Module): From :func:`init_hier_model`.
+        model (nn.Module): From :func:`mmhier.apis.init_model`.
         imgs (str | np.ndarray | list): Image file(s) or BGR array(s).
 
     Returns:
         SegDataSample | list[SegDataSample]: As ``inference_model``.
     """
     results = inference_model(model, imgs)
-    samples = results if isinstance(results, list) else [results]
-    head = getattr(model, 'decode_head', None)
-    if hasattr(head, 'add_level_predictions'):
-        head.add_level_predictions(samples)
-    else:
-        tree = model_taxonomy(model)
-        if tree is None:
-            raise KeyError(
-                f'{model.cfg.filename}: the model has no hierarchical head '
-                'and the config no `taxonomy`: per-level decisions need a '
-                'label tree')
-        coarse = model.cfg.get('flat_coarse_nodes', [])
-        for sample in samples:
-            levels = level_nodes_from_prediction(
-                sample.pred_sem_seg.data[0], tree, coarse)
-            sample.set_data(dict(pred_level_sem_seg=PixelData(data=levels)))
+    add_level_predictions(
+        model, results if isinstance(results, list) else [results])
     return results

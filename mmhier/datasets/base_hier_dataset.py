@@ -17,9 +17,18 @@ def with_taxonomy(cfg, tree):
     A config dict whose registered class takes a ``taxonomy`` argument and
     does not set one gets ``tree``, the way MMEngine fills ``default_args``:
     a dataset config names its tree once and its pipeline follows (an
-    explicit ``taxonomy=`` in a transform is kept). Anything else is returned
-    unchanged.
+    explicit ``taxonomy=`` in a transform is kept). The ``transforms`` of a
+    wrapper (``TestTimeAug``, ``RandomChoice``...) get it too. Anything else
+    is returned unchanged.
     """
+    if isinstance(cfg, dict) and isinstance(cfg.get('transforms'), list):
+        cfg = dict(
+            cfg,
+            transforms=[
+                [with_taxonomy(t, tree) for t in item] if isinstance(
+                    item, list) else with_taxonomy(item, tree)
+                for item in cfg['transforms']
+            ])
     if not isinstance(cfg, dict) or 'taxonomy' in cfg or \
             not isinstance(cfg.get('type'), (str, type)):
         return cfg

@@ -28,13 +28,20 @@ class HierConcatDataset(ConcatDataset):
         taxonomy (str | dict | LabelTree, optional): The label tree; source
             configs without a ``taxonomy`` get it (and pass it on to their
             pipelines). Defaults to the ``tree`` of the first source.
+        pipeline (list[dict], optional): How a plain image, one from none
+            of the sources, is prepared (no annotation loaders): mmseg's
+            ``MMSegInferencer`` reads it from ``test_dataloader.dataset.
+            pipeline``. It is not applied to the sources, which keep their
+            own; the dataset only stores it. Defaults to None.
         lazy_init (bool): See mmengine's ``ConcatDataset``. Defaults to False.
     """
 
     def __init__(self,
                  datasets: Sequence[Union[BaseDataset, dict]],
                  taxonomy=None,
+                 pipeline: Optional[List[dict]] = None,
                  lazy_init: bool = False) -> None:
+        self.pipeline = pipeline
         if taxonomy is not None:
             taxonomy = LabelTree.build(taxonomy)
         self.datasets: List[BaseDataset] = []

@@ -1,2 +1,3 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-from . import data_preprocessors, heads, losses, reid, uda  # noqa: F401
+from . import (data_preprocessors, heads, losses, reid, segmentors,  # noqa: F401
+               uda)

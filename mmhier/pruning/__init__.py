@@ -4,8 +4,7 @@ and its replay, params/FLOPs reports, pruned-model loading and export."""
 from .export import export_pruned_model, load_exported_model
 from .history import (HISTORY_META_KEY, PruningHistory, apply_ops,
                       get_submodule, group_to_ops, history_from_checkpoint)
-from .init_model import (PrunedSegInferencer, init_pruned_model,
-                         load_pruned_weights)
+from .init_model import load_pruned_weights
 from .planner import (DEFAULT_IGNORED_LAYERS, PruningPlanner,
                       build_importance, example_inputs_from_batch,
                       select_layers, step_ratio, tensor_forward)
@@ -16,7 +15,6 @@ __all__ = [
     'group_to_ops', 'history_from_checkpoint', 'DEFAULT_IGNORED_LAYERS',
     'PruningPlanner', 'build_importance', 'example_inputs_from_batch',
     'select_layers', 'step_ratio', 'tensor_forward', 'count_params_flops',
-    'layer_table', 'summary_line', 'init_pruned_model', 'load_pruned_weights',
-    'PrunedSegInferencer',
+    'layer_table', 'summary_line', 'load_pruned_weights',
     'export_pruned_model', 'load_exported_model'
 ]

@@ -3,9 +3,10 @@ import pytest
 import torch
 from pruning_tiny_models import build, segmentor_cfg
 
+from mmhier.apis import init_model
 from mmhier.pruning import (PruningHistory, PruningPlanner,
-                            export_pruned_model, init_pruned_model,
-                            load_exported_model, tensor_forward)
+                            export_pruned_model, load_exported_model,
+                            tensor_forward)
 
 
 def _write_config(path, cfg):
@@ -34,9 +35,9 @@ def pruned_ckpt(tmp_path_factory):
 def test_init_pruned_model_matches(pruned_ckpt):
     model, ckpt, tmp = pruned_ckpt
     config = _write_config(tmp / 'cfg.py', segmentor_cfg())
-    loaded = init_pruned_model(config, ckpt)
+    loaded = init_model(config, ckpt)
     assert not loaded.training
-    assert loaded.dataset_meta['classes'] == ['a', 'b', 'c']
+    assert loaded.dataset_meta['classes'] == ('a', 'b', 'c')
     x = torch.randn(2, 3, 32, 32)
     for a, b in zip(tensor_forward(loaded, x), tensor_forward(model.eval(),
                                                               x)):
@@ -50,12 +51,13 @@ def test_init_pruned_model_rejects_other_config(pruned_ckpt):
     config = _write_config(tmp / 'other.py', cfg)
     with pytest.raises(ValueError, match=r"'decode_head\.conv_cat\.conv'.*"
                        r'has 88 input channels.*expects 80'):
-        init_pruned_model(config, ckpt)
+        init_model(config, ckpt)
     cfg = segmentor_cfg()
     cfg['decode_head']['num_classes'] = 4  # not in the history: strict load
     config = _write_config(tmp / 'classes.py', cfg)
-    with pytest.raises(RuntimeError, match='conv_seg'):
-        init_pruned_model(config, ckpt)
+    with pytest.raises(KeyError, match=r'pruned\.pth does not fit the model '
+                       r'of .*classes\.py.*conv_seg'):
+        init_model(config, ckpt)
 
 
 def test_export_is_explicit_pickle(pruned_ckpt, tmp_path):

@@ -8,7 +8,8 @@ import pytest
 import torch
 from pruning_tiny_models import build, segmentor_cfg
 
-from mmhier.pruning import init_pruned_model, tensor_forward
+from mmhier.apis import init_model
+from mmhier.pruning import tensor_forward
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -43,7 +44,7 @@ def test_prune_tool_writes_replayable_checkpoint(tmp_path, monkeypatch,
     assert 'optimizer' not in ckpt  # unpruned optimizer state is dropped
     (record, ) = ckpt['meta']['pruning_history']['records']
     assert record['source'] == 'tools/analysis/prune.py'
-    pruned = init_pruned_model(str(config), out)
+    pruned = init_model(str(config), out)
     assert pruned.backbone.layer4[0].conv1.out_channels == 32
     assert pruned.backbone.layer4[1].conv1.out_channels == 64  # not first 2
     x = torch.randn(1, 3, 32, 32)

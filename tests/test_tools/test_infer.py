@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmhier.apis import inference_levels, init_hier_model
+from mmhier.apis import inference_levels, init_model
 from mmhier.taxonomy import LabelTree
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -27,7 +27,7 @@ def _infer(monkeypatch, *args):
 def flat_ckpt(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)  # taxonomy paths are repo-relative
     torch.manual_seed(0)
-    model = init_hier_model(FLAT)
+    model = init_model(FLAT)
     path = str(tmp_path / 'flat.pth')
     torch.save(dict(state_dict=model.state_dict(), meta={}), path)
     return path
@@ -37,7 +37,7 @@ def test_flat_model_levels_from_taxonomy(flat_ckpt, tmp_path, monkeypatch):
     img = (np.arange(40 * 56 * 3) % 251).astype(np.uint8).reshape(40, 56, 3)
     path = str(tmp_path / 'street.jpg')
     mmcv.imwrite(img, path)
-    model = init_hier_model(FLAT, flat_ckpt)
+    model = init_model(FLAT, flat_ckpt)
     sample = inference_levels(model, path)
     levels = sample.pred_level_sem_seg.data
     tree = LabelTree.build(model.cfg.taxonomy)
@@ -62,4 +62,4 @@ def test_errors_name_the_culprit(flat_ckpt, tmp_path, monkeypatch):
                '--out-dir', str(tmp_path))
     # a flat checkpoint does not fit the hierarchical model
     with pytest.raises(KeyError, match='flat.pth'):
-        init_hier_model(HIER, flat_ckpt)
+        init_model(HIER, flat_ckpt)

@@ -65,14 +65,15 @@ def main():
     if shape is None:
         raise ValueError(f'{args.config} has no crop_size: give --shape H W')
 
+    from mmhier.apis import init_model
     from mmhier.pruning import (PruningHistory, PruningPlanner,
                                 count_params_flops, export_pruned_model,
                                 get_submodule, history_from_checkpoint,
-                                init_pruned_model, layer_table, summary_line)
+                                layer_table, summary_line)
     from mmhier.utils import load_checkpoint_safe
 
     ckpt = load_checkpoint_safe(args.checkpoint)
-    model = init_pruned_model(cfg, args.checkpoint)  # replays old history
+    model = init_model(cfg, args.checkpoint)  # replays old history
     history = history_from_checkpoint(ckpt) or PruningHistory()
     target = get_submodule(model, args.module)
     for name in args.replicate_to:
@@ -110,6 +111,8 @@ def main():
 
     meta = dict(ckpt.get('meta') or {})
     meta['pruning_history'] = history.to_meta()
+    if getattr(model, 'dataset_meta', None) and 'dataset_meta' not in meta:
+        meta['dataset_meta'] = model.dataset_meta  # for mmseg's inferencer
     torch.save(dict(meta=meta, state_dict=model.state_dict()), args.out)
     print(f'pruned checkpoint ({len(ops)} layer ops, {len(history)} '
           f'pruning records in all) written to {args.out}')

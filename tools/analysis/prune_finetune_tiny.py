@@ -156,8 +156,9 @@ def size_of(cfg_path: str, ckpt: str, shape) -> dict:
     """Params and FLOPs of the (possibly pruned) model in ``ckpt``."""
     import torch
 
-    from mmhier.pruning import count_params_flops, init_pruned_model
-    model = init_pruned_model(cfg_path, ckpt)
+    from mmhier.apis import init_model
+    from mmhier.pruning import count_params_flops
+    model = init_model(cfg_path, ckpt)
     return count_params_flops(model, torch.randn(1, 3, *shape))
 
 

@@ -30,7 +30,10 @@ val_dataloader = dict(
         datasets=[
             _base_.cityscapes_val, _base_.vistas_val, _base_.gtsdb_val,
             _base_.gtsdb_outline_val, _base_.cityscapes_extended_val
-        ]))
+        ],
+        # a plain image, for mmseg's MMSegInferencer (the sources keep
+        # their own pipelines)
+        pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='MultiDatasetHierMetric',

@@ -13,7 +13,16 @@ val_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=_base_.cityscapes_val)
-test_dataloader = val_dataloader
+# tools/test.py and mmseg's MMSegInferencer: the test set inside a
+# HierConcatDataset, which carries the plain-image pipeline that the
+# inferencer reads from test_dataloader.dataset.pipeline (same samples,
+# pipeline and metric as the validation set)
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(
+        type='HierConcatDataset',
+        datasets=[_base_.cityscapes_val],
+        pipeline=_base_.test_pipeline))
 val_evaluator = dict(
     type='MultiDatasetHierMetric',
     taxonomy=_base_.dataset_taxonomy,

@@ -8,7 +8,11 @@ test_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_base_.cityscapes_extended_val)
+    dataset=dict(
+        type='HierConcatDataset',
+        datasets=[_base_.cityscapes_extended_val],
+        # a plain image, for mmseg's MMSegInferencer
+        pipeline=_base_.test_pipeline))
 test_evaluator = dict(
     type='MultiDatasetHierMetric',
     taxonomy=_base_.dataset_taxonomy,

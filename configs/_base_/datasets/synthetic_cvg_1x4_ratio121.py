@@ -40,3 +40,7 @@ val_evaluator = dict(
     dataset_views=_base_.dataset_eval_views,
     class_subset=_base_.sign_class_subset)
 test_evaluator = val_evaluator
+
+# a plain image, for mmseg's MMSegInferencer, which reads
+# test_dataloader.dataset.pipeline (the sources keep their own pipelines)
+val_dataloader['dataset']['pipeline'] = _base_.test_pipeline

@@ -63,3 +63,8 @@ model = dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+
+# mmseg's init_model / MMSegInferencer build the model in the scope they are
+# given ('mmseg' by default): the model names its own, so that they find
+# mmhier's components without a `scope=` argument
+model.update(_scope_='mmhier')

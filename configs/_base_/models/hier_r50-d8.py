@@ -55,3 +55,8 @@ model = dict(
             weak_warmup_iters=0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
+
+# mmseg's init_model / MMSegInferencer build the model in the scope they are
+# given ('mmseg' by default): the model names its own, so that they find
+# mmhier's components without a `scope=` argument
+model.update(_scope_='mmhier')
