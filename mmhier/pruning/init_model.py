@@ -8,6 +8,7 @@ freshly built model first. :func:`mmhier.apis.init_model` (the one model-init
 path of the tools, the API and the inferencer) calls it.
 """
 import torch.nn as nn
+from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from .history import history_from_checkpoint
@@ -30,5 +31,8 @@ def load_pruned_weights(model: nn.Module,
     history = history_from_checkpoint(checkpoint)
     if history is not None:
         history.replay(model)
+        MMLogger.get_current_instance().info(
+            f'replayed {len(history)} pruning records from the checkpoint '
+            'before loading its weights')
     _load_checkpoint_to_model(model, checkpoint, strict=strict)
     return model

@@ -1,7 +1,7 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """A damaged or foreign checkpoint on every path a checkpoint takes:
 ``tools/train.py --resume``, ``tools/test.py``, ``tools/infer.py``,
-``MMSegInferencer`` / ``PrunedSegInferencer``, ``init_pruned_model`` and
+``MMSegInferencer`` / ``HierSegInferencer``, ``mmhier.apis.init_model`` and
 MMT's ``peer_init``. Each must fail with an error that names the file and
 says what is wrong (truncated, not a checkpoint, or a pickle that
 ``weights_only=True`` refuses), and never load it unsafely."""
@@ -127,12 +127,12 @@ def _segmentor_config(tmp_path):
 def test_inferencers_and_init_pruned_model(damaged, tmp_path, kind):
     from mmseg.apis import MMSegInferencer
 
-    from mmhier.pruning import PrunedSegInferencer, init_pruned_model
+    from mmhier.apis import HierSegInferencer, init_model
     from mmhier.utils import CheckpointError
     path, reason = damaged[kind]
     config = _segmentor_config(tmp_path)
-    for load in (lambda: init_pruned_model(config, path),
-                 lambda: PrunedSegInferencer(config, path, device='cpu'),
+    for load in (lambda: init_model(config, path),
+                 lambda: HierSegInferencer(config, path, device='cpu'),
                  lambda: MMSegInferencer(config, path, device='cpu')):
         with pytest.raises(CheckpointError) as err:
             load()
