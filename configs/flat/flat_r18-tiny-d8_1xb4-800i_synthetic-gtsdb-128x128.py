@@ -9,7 +9,9 @@
 # no GTSDB class (it is mapped to the root node, a miss).
 _base_ = ['./flat_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py']
 
-# leaves + the joint model's coarse classes + "unlabeled"
+# leaves + the joint model's coarse classes + "unlabeled" (the root node:
+# a pixel of no GTSDB class)
+flat_coarse_nodes = _base_.flat_coarse_nodes + ['root']
 num_classes = _base_.num_classes + 1
 model = dict(
     data_preprocessor=dict(unlabeled=True),
@@ -30,9 +32,11 @@ val_dataloader = dict(
     dataset=dict(
         type='HierConcatDataset',
         taxonomy=_base_.dataset_taxonomy,
-        datasets=[_base_.gtsdb_val, _base_.gtsdb_outline_val]))
+        datasets=[_base_.gtsdb_val, _base_.gtsdb_outline_val],
+        # a plain image, for mmseg's MMSegInferencer
+        pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
-    flat_coarse_nodes=_base_.flat_coarse_nodes + ['root'],
+    flat_coarse_nodes=flat_coarse_nodes,
     fair_protocol=False)
 test_evaluator = val_evaluator

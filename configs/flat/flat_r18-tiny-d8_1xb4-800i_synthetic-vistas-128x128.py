@@ -19,7 +19,13 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=_base_.vistas_val)
+    # a one-source HierConcatDataset: it carries the plain-image pipeline
+    # that mmseg's MMSegInferencer reads from test_dataloader.dataset
+    dataset=dict(
+        type='HierConcatDataset',
+        taxonomy=_base_.dataset_taxonomy,
+        datasets=[_base_.vistas_val],
+        pipeline=_base_.test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(fair_protocol=False)
 test_evaluator = val_evaluator

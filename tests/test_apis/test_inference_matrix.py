@@ -1,0 +1,72 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""Every shipped segmentation config through the inference entry points a
+mmseg user reaches for: mmseg's own ``MMSegInferencer`` and
+``init_model`` / ``inference_model``, and mmhier's ``HierSegInferencer``
+(per-level decisions), on a random-weight checkpoint saved as the runner
+saves one. The labels must agree between the three paths, cover the input
+image and index the model's classes."""
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(
+    osp.relpath(p, REPO) for folder in ('hier', 'flat', 'baselines')
+    for p in glob.glob(osp.join(REPO, 'configs', folder, '*.py')))
+# the paper-size models (ResNet-50-D8 at 520x706) cost seconds per image
+# on a CPU: one of them stands for the others
+CONFIGS = [
+    c for c in CONFIGS if 'r50' not in c
+] + ['configs/hier/hier_r50-d8_1xb4-160k_cvg-512x706.py']
+
+
+@pytest.fixture
+def checkpoint(tmp_path, monkeypatch, request):
+    from mmhier.apis import init_model
+    monkeypatch.chdir(REPO)  # the configs' taxonomy paths are relative
+    torch.manual_seed(0)
+    model = init_model(request.param)
+    path = tmp_path / 'model.pth'
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=model.dataset_meta)), path)
+    return request.param, str(path), model
+
+
+@pytest.mark.parametrize('checkpoint', CONFIGS, indirect=True)
+def test_inferencers_agree(checkpoint):
+    from mmseg.apis import MMSegInferencer, inference_model
+    from mmseg.apis import init_model as mmseg_init_model
+
+    from mmhier.apis import HierSegInferencer, model_taxonomy
+    config, path, model = checkpoint
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (40, 72, 3), dtype=np.uint8)
+    num_classes = len(model.dataset_meta['classes'])
+
+    stock = MMSegInferencer(model=config, weights=path, device='cpu')
+    sample = stock(img, return_datasamples=True)
+    labels = sample.pred_sem_seg.data[0]
+    assert labels.shape == img.shape[:2]
+    assert 0 <= int(labels.min()) and int(labels.max()) < num_classes
+
+    seg = mmseg_init_model(config, path, device='cpu')
+    api = inference_model(seg, img)
+    assert torch.equal(api.pred_sem_seg.data[0], labels)
+
+    ours = HierSegInferencer(model=config, weights=path, device='cpu')
+    sample = ours(img, return_datasamples=True)
+    assert torch.equal(sample.pred_sem_seg.data[0], labels)
+    if model_taxonomy(model) is None:  # mmseg's FCN: no tree, no levels
+        assert 'pred_level_sem_seg' not in sample
+        return
+    levels = sample.pred_level_sem_seg.data
+    assert levels.shape[1:] == img.shape[:2]
+    # level 1 is decided everywhere; a node id per level, -1 below the leaf
+    assert (levels[0] >= 0).all()
+    assert ours.model.dataset_meta['classes'] == \
+        stock.model.dataset_meta['classes']
