@@ -1,4 +1,4 @@
-# Structural pruning + fine-tuning of the hierarchical segmentor (SPEC §5).
+# Structural pruning + fine-tuning of the hierarchical segmentor.
 #
 # Start from a trained hierarchical ResNet-50-D8 checkpoint (`load_from`),
 # remove 50% of the backbone's channels (L2 magnitude, per layer, channel

@@ -26,7 +26,8 @@ class CommHookDistributedDataParallel(MMDistributedDataParallel):
     - ``comm_hook='fp16'`` / ``'bf16'`` registers torch's
       ``fp16_compress_hook`` / ``bf16_compress_hook``: each gradient bucket
       is cast to 16 bit before the all-reduce and back to float32 after it,
-      halving the bytes on the wire (seed 003: fewer, smaller messages).
+      halving the bytes on the wire (Jia et al., arXiv:1807.11205, 2018:
+      fewer, smaller messages).
       Gradients then carry 16-bit rounding; leave it None (the default) for
       bit-exact float32 all-reduce.
     - mmengine's ``Runner.wrap_model`` always passes

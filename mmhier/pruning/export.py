@@ -4,7 +4,8 @@
 For deployment targets that cannot rebuild the model from mmhier configs.
 Unlike a checkpoint with a plain-data pruning history, this file pickles the
 model *object*: loading it imports and runs code from the classes it names
-(the YOLOR ``whole_model.pt`` pitfall, seed 004) and breaks when the source
+(the ``whole_model.pt`` pitfall of the YOLOR pruning article
+"YOLOR剪枝【附代码】") and breaks when the source
 tree changes. Prefer checkpoints + :func:`mmhier.apis.init_model`;
 use this only for files you produced yourself.
 """

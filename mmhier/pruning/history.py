@@ -2,7 +2,8 @@
 """Pruning history as plain data, and its replay on a freshly built model.
 
 A pruned model cannot be rebuilt from a state dict alone: the config builds
-the *unpruned* shapes. The YOLOR script (seed 004) therefore pickles the whole
+the *unpruned* shapes. The YOLOR pruning script of the article
+"YOLOR剪枝【附代码】" therefore pickles the whole
 model, which ties checkpoints to the source tree and executes code on load.
 Instead every checkpoint carries the list of channel removals that turned the
 config's model into the pruned one, as lists / ints / strs / floats that

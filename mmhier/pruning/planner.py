@@ -1,7 +1,8 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Which layers to prune, by which criterion, and one pruning step.
 
-Selection (YOLOR-style, seed 004, made declarative):
+Selection (YOLOR-style as in the article "YOLOR剪枝【附代码】", made
+declarative):
 
 * ``layers``: regular expressions searched in the state-dict keys of the
   layers' parameters (``backbone.layer1.0.conv1.weight``); a layer is a

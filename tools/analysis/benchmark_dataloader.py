@@ -12,7 +12,7 @@ Measures, for a config:
 and says which one is the bottleneck. If it is the data pipeline, raise
 ``num_workers`` / ``prefetch_factor`` (see
 ``configs/_base_/schedules/input_pipeline.py``), or move data to faster
-storage (seed 003).
+storage (Jia et al., arXiv:1807.11205, 2018).
 
 Example::
 

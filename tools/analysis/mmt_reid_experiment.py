@@ -1,5 +1,5 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-"""Source-only vs MMT on the synthetic two-domain re-ID data (issue 5).
+"""Source-only vs MMT on the synthetic two-domain re-ID data.
 
 Runs, through ``tools/train.py`` / ``tools/test.py`` in subprocesses:
 

@@ -1,5 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-"""One-shot offline channel pruning of a checkpoint (YOLOR-style, seed 004).
+"""One-shot offline channel pruning of a checkpoint (YOLOR-style: the
+Torch-Pruning recipe of the article "YOLOR剪枝【附代码】").
 
     python tools/analysis/prune.py CONFIG CHECKPOINT --out PRUNED.pth \
         [--layers 'backbone\\.layer[12]\\.' ...] [--first-n N] --ratio 0.5

@@ -1,6 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Accuracy of the tiny hierarchical model before pruning, right after 50%
-channel pruning of its backbone, and after fine-tuning (issue 6 benchmark).
+channel pruning of its backbone, and after fine-tuning.
 
     python tools/analysis/prune_finetune_tiny.py --train-iters 400 \\
         --finetune-iters 200 --work-dir work_dirs/prune_finetune_tiny

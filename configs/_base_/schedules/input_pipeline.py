@@ -1,6 +1,7 @@
 # Input-pipeline settings: keep workers alive between epochs, pinned host
 # memory for asynchronous host-to-device copies, and batches prepared ahead
-# of time so the device never waits for data (seed 003: pipelined input).
+# of time so the device never waits for data (Jia et al., arXiv:1807.11205,
+# 2018: pipelined input).
 # Merge into a dataset config's loaders:
 #     _base_ = [..., '../_base_/schedules/input_pipeline.py']
 #     train_dataloader = dict(**_base_.fast_train_loader)

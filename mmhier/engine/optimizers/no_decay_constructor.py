@@ -106,7 +106,8 @@ class NoDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """Optimizer-wrapper constructor that exempts every normalization-layer
     parameter and every bias from weight decay and from LARS adaptation.
 
-    The large-batch recipe (seed 003: no decay on bias / BN beta / gamma,
+    The large-batch recipe (Jia et al., arXiv:1807.11205, 2018: no decay
+    on bias / BN beta / gamma,
     +1.3% top-1) needs this for *all* such parameters. mmengine's
     ``paramwise_cfg=dict(norm_decay_mult=0, bias_decay_mult=0)`` is close but
     misses some, so this class reuses all of mmengine's rules and then
