@@ -103,7 +103,8 @@ def main():
     if args.out is not None:
         cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
             cfg.test_evaluator, dict) else list(cfg.test_evaluator)
-        cfg.test_evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=args.out))
 
     from mmhier.datasets.data_paths import check_config_data_paths
     from mmhier.registry import RUNNERS

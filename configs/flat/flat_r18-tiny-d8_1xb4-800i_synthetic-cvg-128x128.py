@@ -1,4 +1,5 @@
-# Flat baseline of configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py
+# Flat baseline of
+# configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py
 # (Meletis & Dubbelman, IV 2018, Sec. V-C). Inherits everything from it (the
 # backbone, data and 1:2:1 batches, optimiser, schedule, seed) and swaps
 # * the head: mmseg's FCNHead with one flat softmax over the union of the
@@ -14,7 +15,8 @@
 #   leaf).
 _base_ = ['../hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py']
 
-flat_coarse_nodes = ['driveable', 'rider', 'traffic sign', 'traffic sign front']
+flat_coarse_nodes = ['driveable', 'rider',
+                     'traffic sign', 'traffic sign front']
 num_classes = 56 + len(flat_coarse_nodes)  # leaves of `taxonomy` + coarse
 
 model = dict(

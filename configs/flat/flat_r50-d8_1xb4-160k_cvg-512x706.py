@@ -14,7 +14,8 @@ _base_ = [
     '../_base_/datasets/cvg_1x4_ratio121_flat.py',
     '../_base_/default_runtime.py'
 ]
-flat_coarse_nodes = ['driveable', 'rider', 'traffic sign', 'traffic sign front']
+flat_coarse_nodes = ['driveable', 'rider',
+                     'traffic sign', 'traffic sign front']
 num_classes = 108 + len(flat_coarse_nodes)
 crop_size = (512, 706)
 norm_cfg = dict(type='SyncBN', requires_grad=True, momentum=0.1)

@@ -1,8 +1,8 @@
 # Tiny CPU version of hier_r50-d8_1xb4-*_vistas-512x706.py: the tiny
 # hierarchical model of hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py
-# trained on synthetic Mapillary Vistas alone (same model, optimiser, schedule and
-# seed; batch 4 from one dataset), validated on that dataset in its own label
-# space with MultiDatasetHierMetric.
+# trained on synthetic Mapillary Vistas alone (same model, optimiser,
+# schedule and seed; batch 4 from one dataset), validated on that dataset
+# in its own label space with MultiDatasetHierMetric.
 _base_ = ['./hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py']
 
 train_dataloader = dict(

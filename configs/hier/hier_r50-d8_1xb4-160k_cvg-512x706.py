@@ -21,7 +21,8 @@
 #
 #   python tools/train.py configs/hier/hier_r50-d8_1xb4-160k_cvg-512x706.py
 _base_ = [
-    '../_base_/models/hier_r50-d8.py', '../_base_/datasets/cvg_1x4_ratio121.py',
+    '../_base_/models/hier_r50-d8.py',
+    '../_base_/datasets/cvg_1x4_ratio121.py',
     '../_base_/default_runtime.py'
 ]
 crop_size = (512, 706)

@@ -1,3 +1,3 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-from . import (data_preprocessors, heads, losses, reid, segmentors,  # noqa: F401
-               uda)
+from . import (data_preprocessors, heads, losses, reid,  # noqa: F401
+               segmentors, uda)

@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image
 
 from mmhier.datasets import (CityscapesExtendedDataset, GTSDBDataset,
-                             HierCityscapesDataset, HierConcatDataset,
+                             HierCityscapesDataset,
                              HierMapillaryVistasDataset)
 from mmhier.registry import DATASETS
 from mmhier.taxonomy import UnknownLabelError
@@ -25,6 +25,8 @@ def _mmhier_scope():
     # datasets build their pipeline in the current default scope, as under a
     # runner with ``default_scope='mmhier'``
     init_default_scope('mmhier')
+
+
 # toy codes: 1 sky, 2 driveable, 3 person, 4 traffic sign, 5 road,
 # 6 lane marking, 7 sign back, 8 sign front, 9/10/11 circle/triangle/stop
 # signs, weak 12/13/14.

@@ -95,7 +95,7 @@ def test_per_query_ap_matches_sklearn():
 def test_random_data_matches_reference_in_chunks():
     gen = torch.Generator().manual_seed(0)
     qf, gf = torch.randn(13, 6, generator=gen), torch.randn(40, 6,
-                                                          generator=gen)
+                                                            generator=gen)
     qp, gp = torch.randint(0, 5, (13, ), generator=gen), torch.randint(
         0, 5, (40, ), generator=gen)
     qc, gc = torch.randint(0, 3, (13, ), generator=gen), torch.randint(

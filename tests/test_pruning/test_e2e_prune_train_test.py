@@ -73,4 +73,3 @@ custom_hooks = [dict(type='PruningHook', ratio=0.5, iterative_steps=2,
     out = _run('tools/test.py', str(config), str(work / 'iter_4.pth'),
                '--work-dir', str(tmp_path / 'test'))
     assert 'replayed 2 pruning records' in out and 'mIoU' in out
-

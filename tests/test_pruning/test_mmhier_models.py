@@ -25,8 +25,6 @@ TOY = dict(
     level_weights=[1.0, 0.1, 0.1])
 
 
-
-
 def test_hierarchical_segmentor_prunes_backbone_and_adapt_blocks():
     cfg = segmentor_cfg(aux=False)
     cfg['decode_head'] = dict(

@@ -31,7 +31,8 @@ def tool():
 def test_layout(tool):
     tree = LabelTree.build(TINY)
     pos = tool.layout(tree)
-    # ids: root a b c b1 b2 c1 c2 c3 x y; leaf rows a0 b1 1 b2 2 c1 3 x4 y5 c3 6
+    # ids: root a b c b1 b2 c1 c2 c3 x y;
+    # leaf rows a0 b1 1 b2 2 c1 3 x4 y5 c3 6
     np.testing.assert_allclose(pos[:, 0], [0, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3])
     np.testing.assert_allclose(
         pos[:, 1], [2.0, 0, 1.5, 4.5, 1, 2, 3, 4.5, 6, 4, 5])

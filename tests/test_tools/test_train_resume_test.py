@@ -20,7 +20,8 @@ def _options(data_root, max_iters, interval=2):
         f'test_dataloader.dataset.data_root={root}',
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
-        'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
         f'train_cfg.max_iters={max_iters}', 'train_cfg.val_interval=1000',
@@ -37,14 +38,14 @@ def test_kill_and_resume_gives_same_weights(synthetic_root, tool, tmp_path):
     # uninterrupted run: 4 iterations, checkpoints at 2 and 4
     full = tmp_path / 'full'
     tool('tools/train.py', CONFIG, '--work-dir', str(full),
-             *_options(synthetic_root, 4))
+         *_options(synthetic_root, 4))
     # "killed" run: only its iter-2 checkpoint survives; resume it to 4
     part = tmp_path / 'part'
     part.mkdir()
     shutil.copy(full / 'iter_2.pth', part / 'iter_2.pth')
     out = tool('tools/train.py', CONFIG, '--work-dir', str(part),
-                   '--resume', str(part / 'iter_2.pth'),
-                   *_options(synthetic_root, 4)).stdout
+               '--resume', str(part / 'iter_2.pth'),
+               *_options(synthetic_root, 4)).stdout
     assert 'resumed epoch: 0, iter: 2' in out
 
     ref = _weights(full / 'iter_4.pth')
@@ -63,15 +64,15 @@ def test_kill_and_resume_gives_same_weights(synthetic_root, tool, tmp_path):
     # tools/test.py evaluates the checkpoint and draws predictions
     show = tmp_path / 'show'
     out = tool('tools/test.py', CONFIG, str(full / 'iter_4.pth'),
-                   '--work-dir', str(tmp_path / 'test'), '--show-dir',
-                   str(show), *_options(synthetic_root, 4)).stdout
+               '--work-dir', str(tmp_path / 'test'), '--show-dir',
+               str(show), *_options(synthetic_root, 4)).stdout
     assert 'mIoU' in out
     pngs = glob.glob(str(show / '**' / '*.png'), recursive=True)
     assert len(pngs) == 2  # one drawing per val image
 
 
 def test_dist_train_two_gloo_processes(synthetic_root, tool, tmp_path,
-                                      free_port):
+                                       free_port):
     work = tmp_path / 'dist'
     out = tool(
         'bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir', str(work),

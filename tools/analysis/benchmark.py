@@ -166,8 +166,8 @@ def main():
     print(f'config: {args.config}\ndevice: {gpu}; input {args.shape[0]}x'
           f'{args.shape[1]}; train batch {args.train_batch}, test batch '
           f'{args.test_batch}; median of {args.iters} iterations')
-    print(f'| precision | train images/s | inference fps | train vs fp32 '
-          f'| inference vs fp32 |\n|---|---|---|---|---|')
+    print('| precision | train images/s | inference fps | train vs fp32 '
+          '| inference vs fp32 |\n|---|---|---|---|---|')
     for name, train_ips, fps in rows:
         print(f'| {name} | {train_ips:.3f} | {fps:.3f} | '
               f'{train_ips / rows[0][1]:.2f}x | {fps / rows[0][2]:.2f}x |')

@@ -25,7 +25,8 @@ hierarchical minus flat differences, and the per-level read-outs that explain
 them (``HierIoUMetric``: the root's recall of sign pixels, and each level's
 accuracy on the pixels the levels above routed correctly)::
 
-    python tools/dataset_converters/generate_synthetic.py --out-dir data/synthetic
+    python tools/dataset_converters/generate_synthetic.py \\
+        --out-dir data/synthetic
     python tools/analysis/hier_vs_flat.py --iters 800 --jobs 2 \\
         --work-dir work_dirs/hier_vs_flat --data-root data/synthetic
 

@@ -25,7 +25,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SOURCE_CFG = 'configs/mmt/reid_r18-tiny_1xb32-5e_synthetic-source-64x32.py'
 MMT_CFGS = dict(
-    kmeans='configs/mmt/mmt_r18-tiny_1xb16-8e_synthetic-source2target-64x32.py',
+    kmeans='configs/mmt/'
+    'mmt_r18-tiny_1xb16-8e_synthetic-source2target-64x32.py',
     dbscan='configs/mmt/'
     'mmt-dbscan_r18-tiny_1xb16-8e_synthetic-source2target-64x32.py')
 METRIC_RE = re.compile(r'reid/mAP: ([\d.]+)\s+reid/top1: ([\d.]+)\s+'

@@ -26,7 +26,8 @@ def parse_args():
     parser.add_argument('--num-train',
                         type=int,
                         default=40,
-                        help='train images per segmentation dataset (GTSDB: 3x as many)')
+                        help='train images per segmentation dataset '
+                        '(GTSDB: 3x as many)')
     parser.add_argument('--num-val',
                         type=int,
                         default=10,

@@ -84,9 +84,10 @@ test_pipeline = [
 ]
 
 # test-time augmentation (tools/test.py --tta, see mmhier/apis/tta.py): the
-# plain test pipeline at 0.75, 1 and 1.25 times the test scale, each also mirrored; every test
-# dataset gets it with its own annotation loaders. Mirroring also mirrors
-# sign glyphs ('bend left' <-> 'bend right'), which the averaging mixes.
+# plain test pipeline at 0.75, 1 and 1.25 times the test scale, each also
+# mirrored; every test dataset gets it with its own annotation loaders.
+# Mirroring also mirrors sign glyphs ('bend left' <-> 'bend right'), which the
+# averaging mixes.
 tta_ratios = [0.75, 1.0, 1.25]
 tta_pipeline = [
     dict(type='LoadImageFromFile'),

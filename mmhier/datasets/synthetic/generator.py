@@ -113,7 +113,7 @@ def _plan_vistas(out_dir, seed, num_train, num_val, shift=None):
     jobs, summary = [], {}
     root = osp.join(out_dir, 'mapillary_vistas')
     for split_code, (split, n) in enumerate(
-        (('training', num_train), ('validation', num_val))):
+            (('training', num_train), ('validation', num_val))):
         key_rng = np.random.default_rng(
             _image_seed(seed, 'mapillary_vistas', split_code, 2**31))
         for i in range(n):
@@ -155,7 +155,7 @@ def _plan_gtsdb(out_dir, seed, num_train, num_val, style=GTSDB_STYLE,
                 sign_px=None):
     jobs, summary = {}, {}
     for split_code, (split, n) in enumerate(
-        (('train', num_train), ('test', num_val))):
+            (('train', num_train), ('test', num_val))):
         rng = np.random.default_rng(
             _image_seed(seed, 'gtsdb', split_code, 2**31))
         # Like the real benchmark some images show no sign at all.

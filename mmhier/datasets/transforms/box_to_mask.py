@@ -152,7 +152,8 @@ class BoxToMask(BaseTransform):
 
     Required keys: ``ori_shape`` (or ``img_shape``), ``gt_bboxes``
     (``(N, 4)`` ``x1, y1, x2, y2``, pixel edges), ``gt_bboxes_labels`` (raw
-    class ids), ``dataset_name``, ``img_path``. Added keys: ``gt_seg_map`` (uint8),
+    class ids), ``dataset_name``, ``img_path``. Added keys: ``gt_seg_map``
+    (uint8),
     ``seg_fields`` += ``'gt_seg_map'``. Removed keys (unless ``keep_boxes``):
     ``gt_bboxes``, ``gt_bboxes_labels``.
 

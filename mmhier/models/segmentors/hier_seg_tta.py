@@ -1,16 +1,15 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Test-time augmentation that merges leaf log-probabilities, then decides.
 
-mmseg's ``SegTTAModel`` averages ``softmax(seg_logits)`` of the views and
-takes the argmax. With the hierarchical head's greedy rule (Meletis &
-Dubbelman, IEEE IV 2018, Sec. III-C) ``seg_logits`` is already the log of
-a one-hot decision per view, so that average is a vote between decisions. Here every
-view is predicted with the head's ``decision`` set to ``'soft'`` (leaf
+mmseg's ``SegTTAModel`` averages ``softmax(seg_logits)`` of the views and takes
+the argmax. With the hierarchical head's greedy rule (Meletis & Dubbelman, IEEE
+IV 2018, Sec. III-C) ``seg_logits`` is already the log of a one-hot decision
+per view, so that average is a vote between decisions. Here every view is
+predicted with the head's ``decision`` set to ``'soft'`` (leaf
 log-probabilities, resized to the input by mmseg), the views' leaf
 log-probabilities are averaged (for a flat model: ``log_softmax`` of its
-logits), and the head's decision rule
-(``decode_head.decide``, the configured one) is applied once, to the
-merged map.
+logits), and the head's decision rule (``decode_head.decide``, the configured
+one) is applied once, to the merged map.
 """
 from contextlib import contextmanager
 from typing import List

@@ -3,7 +3,6 @@ from unittest import mock
 
 import pytest
 import torch.nn as nn
-from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import DefaultScope
 
 from mmhier.engine.optimizers import LARS, NoDecayOptimWrapperConstructor

@@ -30,7 +30,7 @@ def test_matches_direct_recomputation():
     logits = torch.randn(6, 5)
     label = torch.tensor([0, 4, 2, 2, 1, 3])
     loss = MODELS.build(dict(type='LabelSmoothCrossEntropyLoss'))(logits,
-                                                                   label)
+                                                                  label)
     assert loss.item() == pytest.approx(
         _direct(logits, label, 0.1).item(), rel=1e-5)
     # epsilon 0 is the plain cross-entropy

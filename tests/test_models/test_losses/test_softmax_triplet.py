@@ -86,7 +86,7 @@ def test_random_batch_matches_reference_and_gradients():
     assert hard.item() == pytest.approx(
         _reference_hard(feat, label).item(), rel=1e-4)
     soft = MODELS.build(dict(type='SoftSoftmaxTripletLoss'))(feat, teacher,
-                                                            label)
+                                                             label)
     (hard + soft).backward()
     assert feat.grad is not None and teacher.grad is None
     # normalize_feature: same as feeding normalised features

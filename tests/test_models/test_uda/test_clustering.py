@@ -123,7 +123,7 @@ def test_eps_from_rho_counts_implicit_ones():
     # 4 samples: stored upper pairs 0.2 and 0.4, the other 4 pairs are 1
     jac = sp.csr_matrix(
         np.array([[0, .2, 0, 0], [.2, 0, .4, 0], [0, .4, 0, 0], [0, 0, 0,
-                                                                  0]]))
+                                                                 0]]))
     # 6 non-zero pairs; rho=0.5 -> 3 smallest: 0.2, 0.4, 1 -> mean 1.6/3
     assert dbscan_eps_from_rho(jac, rho=0.5) == pytest.approx(1.6 / 3)
     with pytest.raises(ValueError, match='rho'):

@@ -98,9 +98,9 @@ def test_loss_equals_sum_of_four_terms():
     y = y_all[keep]
     # forward again with the same train-mode BN (batch statistics)
     outs = [net(v, mode='tensor') for net, v in ((model.peer1, v1),
-                                                  (model.peer2, v2),
-                                                  (model.mean1, v1),
-                                                  (model.mean2, v2))]
+                                                 (model.peer2, v2),
+                                                 (model.mean1, v1),
+                                                 (model.mean2, v2))]
     expected = {}
     for tag, (s, t) in (('1', (outs[0], outs[3])), ('2', (outs[1],
                                                           outs[2]))):

@@ -78,4 +78,4 @@ def test_tiny_mmt_train_and_resume(tmp_path):
     assert 'ClusterPseudoLabelHook at epoch 1: 6 clusters' in log
     ckpt = torch.load(work_dir / 'epoch_2.pth', weights_only=True)
     assert ckpt['state_dict']['peer2.head.classifier.weight'].shape == (6,
-                                                                          128)
+                                                                        128)
