@@ -310,3 +310,27 @@ def test_sign_aware_crop_on_a_target_subtree():
     assert hits < 25
     with pytest.raises(ValueError, match='needs the taxonomy'):
         SignAwareRandomCrop(crop_size=8, target_node='traffic sign')
+
+
+@pytest.mark.parametrize('img_path', ['', '.'])
+def test_gtsdb_full_release_one_folder_split_by_index(tmp_path, img_path):
+    """The usual download, ``FullIJCNN2013``: every image and one gt.txt in
+    one folder, split 600/300 by index (here 3/2) with mmengine's
+    ``indices``; an empty ``img_path`` means the data root itself."""
+    names = [f'{i:05d}.ppm' for i in range(5)]
+    _gtsdb(tmp_path, ['00000.ppm;0;0;1;1;0', '00004.ppm;3;1;5;3;2'],
+           images=names)
+    root = tmp_path / 'TrainIJCNN2013'  # the folder _gtsdb writes
+    full = dict(taxonomy=TOY, data_root=str(root), ann_file='gt.txt',
+                data_prefix=dict(img_path=img_path), serialize_data=False)
+    train = GTSDBDataset(**full, indices=3)
+    test = GTSDBDataset(**full, indices=[3, 4])
+    assert [osp.basename(train.get_data_info(i)['img_path'])
+            for i in range(len(train))] == names[:3]
+    assert [osp.basename(test.get_data_info(i)['img_path'])
+            for i in range(len(test))] == names[3:]
+    assert osp.dirname(osp.normpath(test.get_data_info(1)['img_path'])) \
+        == str(root)
+    assert test.get_data_info(1)['instances'] == [
+        dict(bbox=[3, 1, 6, 4], bbox_label=2)]
+    assert train.get_data_info(0)['instances'][0]['bbox_label'] == 0
