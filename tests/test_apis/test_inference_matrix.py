@@ -70,3 +70,63 @@ def test_inferencers_agree(checkpoint):
     assert (levels[0] >= 0).all()
     assert ours.model.dataset_meta['classes'] == \
         stock.model.dataset_meta['classes']
+
+
+PRUNED = [
+    'configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py',
+    'configs/flat/flat_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py',
+]
+
+
+@pytest.mark.parametrize('config', PRUNED)
+def test_pruned_checkpoint_through_our_init_path(config, tmp_path,
+                                                 monkeypatch):
+    """A checkpoint whose backbone was pruned 50% (with its plain-data
+    history, as the pruning hook and tool save it) runs through
+    ``HierSegInferencer`` and ``tools/infer.py`` with the same labels as the
+    pruned model itself. (mmseg's stock inferencer builds the unpruned
+    shapes and skips the mismatched weights with a logged warning: it must
+    not be used on pruned checkpoints.)"""
+    import runpy
+    import sys
+
+    import mmcv
+    from mmseg.apis import inference_model
+
+    from mmhier.apis import HierSegInferencer, init_model
+    from mmhier.pruning import PruningHistory, PruningPlanner
+    monkeypatch.chdir(REPO)
+    torch.manual_seed(0)
+    model = init_model(config)
+    ignored = [r'^decode_head\.']
+    ops = PruningPlanner(ignored_layers=ignored).step(
+        model, torch.randn(1, 3, 64, 64), 0.5)
+    assert ops
+    history = PruningHistory([
+        dict(source='test', module='', targets=[''], ratio=0.5,
+             step=1, num_steps=1, ops=ops)
+    ])
+    path = tmp_path / 'pruned.pth'
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(pruning_history=history.to_meta(),
+                      dataset_meta=model.dataset_meta)), path)
+    img = np.random.default_rng(1).integers(0, 256, (40, 72, 3),
+                                            dtype=np.uint8)
+    expected = inference_model(model, img).pred_sem_seg.data[0]
+
+    ours = HierSegInferencer(model=config, weights=str(path), device='cpu')
+    sample = ours(img, return_datasamples=True)
+    assert torch.equal(sample.pred_sem_seg.data[0], expected)
+    assert 'pred_level_sem_seg' in sample
+
+    img_file = tmp_path / 'street.png'
+    mmcv.imwrite(img[..., ::-1], str(img_file))  # RGB -> BGR file
+    out = tmp_path / 'vis'
+    monkeypatch.setattr(sys, 'argv', [
+        'tools/infer.py', config, str(path), str(img_file), '--out-dir',
+        str(out), '--device', 'cpu'])
+    runpy.run_path(osp.join(REPO, 'tools', 'infer.py'), run_name='__main__')
+    drawn = mmcv.imread(str(out / 'street.png'))
+    assert drawn.shape[0] == img.shape[0] and drawn.shape[1] > img.shape[1]
