@@ -15,7 +15,7 @@ Why not Torch-Pruning's own ``pruning_history()`` /
 and re-derive the coupled layers (BN, next conv's input, residual partners)
 through a dependency graph, i.e. they need a traced forward pass with example
 inputs on the fresh model. At load time (``after_load_checkpoint``,
-``init_pruned_model``) there is no batch and tracing a segmentor at full
+``mmhier.apis.init_model``) there is no batch and tracing a segmentor at full
 resolution is slow. We therefore store the *expanded* group: one op per
 affected layer, replayed with Torch-Pruning's own layer pruning functions
 (``tp.pruner.function.PrunerBox``) without tracing. The same ops are what rank

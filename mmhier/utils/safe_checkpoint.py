@@ -168,7 +168,7 @@ def load_checkpoint_file(filename: str, map_location: Any = 'cpu') -> dict:
     (``--resume``, ``load_from`` / ``tools/test.py``, inferencers and
     ``init_model`` via MMEngine's ``CheckpointLoader``, which
     :func:`register_safe_checkpoint_globals` points here for local files;
-    ``init_pruned_model``, ``init_hier_model`` and MMT's ``peer_init``
+    ``mmhier.apis.init_model`` and MMT's ``peer_init``
     directly). It never falls back to an unsafe load.
 
     Args:
