@@ -122,5 +122,6 @@ if __name__ == '__main__':
             'tests': parse_requirements('requirements/tests.txt'),
             'optional': parse_requirements('requirements/optional.txt'),
             'mim': parse_requirements('requirements/mminstall.txt'),
+            'deploy': parse_requirements('requirements/deploy.txt'),
         },
         zip_safe=False)

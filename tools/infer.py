@@ -4,6 +4,8 @@ Meletis & Dubbelman (IV 2018)::
 
     python tools/infer.py CONFIG CHECKPOINT IMG_OR_FOLDER --out-dir DIR \\
         [--device cpu]
+    python tools/infer.py CONFIG IMG_OR_FOLDER --out-dir DIR \\
+        --backend ort --onnx model.onnx
 
 Writes ``DIR/<image name>.png`` per image: the input, the colour-coded
 decision of each level (L1 = root classifier, L2, L3, ...; black where the
@@ -11,7 +13,10 @@ decided path ends above the level) and the final leaf, side by side, at the
 input's resolution. Works for hierarchical models (levels from the head) and
 for flat baselines whose config names their ``taxonomy`` (levels from the
 predicted class's ancestors). The checkpoint is loaded with
-``weights_only=True``.
+``weights_only=True``. ``--backend ort`` runs a graph exported by
+``tools/deployment/pytorch2onnx.py`` with onnxruntime on the CPU (same pre-
+and post-processing, see ``mmhier.deploy.ORTSegmentor``); no checkpoint is
+needed then.
 """
 import argparse
 import os
@@ -29,10 +34,24 @@ def parse_args():
     parser = argparse.ArgumentParser(
         description='Per-level decisions of a (hierarchical) segmentor')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (the pytorch backend needs it)')
     parser.add_argument('img', help='an image file or a folder of images')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--backend',
+        choices=['pytorch', 'ort'],
+        default='pytorch',
+        help='pytorch (default) or onnxruntime on the CPU (needs --onnx)')
+    parser.add_argument(
+        '--onnx', help='graph from tools/deployment/pytorch2onnx.py')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='onnxruntime threads (default: the number of cores)')
     parser.add_argument(
         '--no-titles', action='store_true', help='do not label the panels')
     parser.add_argument(
@@ -40,7 +59,12 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.backend == 'ort' and not args.onnx:
+        parser.error('--backend ort needs --onnx')
+    if args.backend == 'pytorch' and not args.checkpoint:
+        parser.error('the pytorch backend needs a checkpoint')
+    return args
 
 
 def list_images(path: str) -> list:
@@ -67,13 +91,27 @@ def main():
     from mmhier.apis import inference_levels, init_model, model_taxonomy
     from mmhier.visualization import draw_level_panels
 
-    model = init_model(args.config, args.checkpoint, args.device,
-                       args.cfg_options)
-    tree = model_taxonomy(model)
+    if args.backend == 'ort':
+        from mmengine.config import Config
+
+        from mmhier.deploy import ORTSegmentor
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        predict = ORTSegmentor(args.onnx, cfg, num_threads=args.threads)
+        tree = predict.tree
+    else:
+        model = init_model(args.config, args.checkpoint, args.device,
+                           args.cfg_options)
+        tree = model_taxonomy(model)
+
+        def predict(path):
+            return inference_levels(model, path)
+
     os.makedirs(args.out_dir, exist_ok=True)
     root = args.img if osp.isdir(args.img) else osp.dirname(args.img)
     for path in track_iter_progress(images):
-        sample = inference_levels(model, path)
+        sample = predict(path)
         levels = sample.pred_level_sem_seg.data.cpu().numpy()
         image = mmcv.imread(path, channel_order='rgb')
         canvas = draw_level_panels(

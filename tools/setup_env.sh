@@ -12,7 +12,8 @@
 #    torch 2.14's headers need C++20, so the source is patched for that one
 #    flag and built with setuptools<70 and --no-build-isolation (~11 min on
 #    2 cores);
-# 4. the OpenMMLab stack and mmhier itself (editable) with its test extras.
+# 4. the OpenMMLab stack and mmhier itself (editable) with its test and
+#    deploy extras (onnx, onnxruntime: the deployment tests need them).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +23,7 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 STAMP_INPUTS=("$ROOT/requirements/pinned.txt" "$ROOT/requirements/runtime.txt"
               "$ROOT/requirements/tests.txt" "$ROOT/requirements/mminstall.txt"
+              "$ROOT/requirements/deploy.txt"
               "$ROOT/setup.py" "$ROOT/tools/setup_env.sh")
 STAMP_HASH=$(cat "${STAMP_INPUTS[@]}" | sha256sum | cut -c1-16)
 STAMP="$VENV/.mmhier-setup-$STAMP_HASH"
@@ -33,7 +35,7 @@ fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
-if [ -f "$STAMP" ] && "$PY" -c "import mmhier, mmcv.ops, mmseg.models, mmdet.models, mmpretrain.models, torch_pruning" 2>/dev/null; then
+if [ -f "$STAMP" ] && "$PY" -c "import mmhier, mmcv.ops, mmseg.models, mmdet.models, mmpretrain.models, torch_pruning, onnx, onnxruntime" 2>/dev/null; then
   echo "[setup_env] environment $VENV is up to date"
   exit 0
 fi
@@ -80,11 +82,11 @@ if ! have_mmcv; then
   fi
 fi
 
-# 4. the rest of the stack, then mmhier (editable) with test extras
+# 4. the rest of the stack, then mmhier (editable) with test and deploy extras
 echo "[setup_env] installing the OpenMMLab stack and mmhier"
-"${PIP[@]}" install -q -r "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
-"${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests]"
+"${PIP[@]}" install -q -r "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/deploy.txt"
+"${PIP[@]}" install -q --no-build-isolation -e "$ROOT[tests,deploy]"
 
-"$PY" -c "import mmhier, mmcv.ops, mmseg.models, mmdet.models, mmpretrain.models, torch_pruning; print('[setup_env] ok: mmhier', mmhier.__version__)"
+"$PY" -c "import mmhier, mmcv.ops, mmseg.models, mmdet.models, mmpretrain.models, torch_pruning, onnx, onnxruntime; print('[setup_env] ok: mmhier', mmhier.__version__)"
 rm -f "$VENV"/.mmhier-setup-*
 touch "$STAMP"

@@ -74,6 +74,24 @@ def segment_log_softmax(cls_logits: Union[Tensor, Sequence[Tensor]],
                      dim=1)
 
 
+def decided_log_map(labels: Tensor, num_classes: int,
+                    like: Tensor) -> Tensor:
+    """The log of the one-hot map of decided classes: 0 at the decided class,
+    :data:`DECIDED_LOG_FLOOR` elsewhere.
+
+    Args:
+        labels (Tensor): ``[B, H, W]`` long, decided class per pixel.
+        num_classes (int): Number of classes ``C``.
+        like (Tensor): Gives the dtype and device of the result.
+
+    Returns:
+        Tensor: ``[B, C, H, W]``.
+    """
+    onehot = F.one_hot(labels, num_classes).permute(0, 3, 1, 2)
+    return torch.where(onehot.bool(), like.new_zeros(()),
+                       like.new_full((), DECIDED_LOG_FLOOR))
+
+
 def leaf_log_probs(slot_log_probs: Tensor, leaf_path_index: Tensor) -> Tensor:
     """Leaf log-probabilities from per-slot log-probabilities.
 
@@ -336,9 +354,7 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         if self.decision == 'soft':
             return seg_logits
         _, leaf = self.greedy_levels(seg_logits)
-        onehot = F.one_hot(leaf, self.num_classes).permute(0, 3, 1, 2)
-        return torch.where(onehot.bool(), seg_logits.new_zeros(()),
-                           seg_logits.new_full((), DECIDED_LOG_FLOOR))
+        return decided_log_map(leaf, self.num_classes, seg_logits)
 
     def predict_levels(self, seg_logits: Tensor) -> Tensor:
         """Node id decided at each level by each classifier itself (the
