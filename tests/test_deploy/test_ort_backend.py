@@ -70,8 +70,8 @@ def test_static_graph_names_the_fix(tiny_models, tmp_path):
     path = str(tmp_path / 'static.onnx')
     export_onnx(tiny_models['hier'], path, shape=(64, 96))
     segmentor = ORTSegmentor(path, num_threads=1)
-    assert segmentor(_images(0, (64, 96), 1)[0]).pred_sem_seg.shape == (64,
-                                                                         96)
+    sample = segmentor(_images(0, (64, 96), 1)[0])
+    assert sample.pred_sem_seg.shape == (64, 96)
     with pytest.raises(ValueError, match='--dynamic-shape'):
         segmentor(_images(0, (48, 80), 1))
 

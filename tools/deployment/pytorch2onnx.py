@@ -1,9 +1,10 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Export a (hierarchical, flat or pruned) segmentor to one ONNX graph::
 
-    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx \\
-        [--shape H W] [--dynamic-shape] [--decision greedy|soft] \\
-        [--outputs labels,levels,logprobs] [--opset 17]
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT \\
+        --out model.onnx [--shape H W] [--dynamic-shape] \\
+        [--decision greedy|soft] [--outputs labels,levels,logprobs] \\
+        [--opset 17]
 
 The graph holds the backbone, the decode head and the decision rule (the
 greedy top-down rule of Meletis & Dubbelman, IEEE IV 2018, runs in the
