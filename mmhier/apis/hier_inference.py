@@ -132,7 +132,13 @@ def inference_levels(model, imgs):
     Returns:
         SegDataSample | list[SegDataSample]: As ``inference_model``.
     """
-    results = inference_model(model, imgs)
+    # mmseg's data preparation turns the config's first transform into an
+    # array loader for good once it sees an array: keep the model's pipeline
+    pipeline = copy.deepcopy(model.cfg.test_pipeline)
+    try:
+        results = inference_model(model, imgs)
+    finally:
+        model.cfg.test_pipeline = pipeline
     add_level_predictions(
         model, results if isinstance(results, list) else [results])
     return results

@@ -22,6 +22,10 @@ Example::
     python tools/analysis/benchmark.py configs/hier/CONFIG.py
     python tools/analysis/benchmark.py CONFIG --shape 256 352 \\
         --train-batch 2 --iters 5 --cfg-options model.backbone.depth=18
+    python tools/analysis/benchmark.py CONFIG --test-batch 16 --channels-last
+
+``--channels-last`` converts the model to the NHWC memory format (convs then
+run NHWC kernels, the fast path of tensor cores under AMP).
 """
 import argparse
 import statistics
@@ -49,6 +53,8 @@ def parse_args():
     parser.add_argument('--iters', type=int, default=10,
                         help='timed iterations per measurement (median)')
     parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--channels-last', action='store_true',
+                        help='model in the channels_last memory format')
     parser.add_argument('--device', default='cuda'
                         if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -110,6 +116,8 @@ def median_seconds(fn, iters, warmup, device):
 def measure(cfg, args, device, amp):
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optim_cfg = cfg.optim_wrapper.copy()
     amp_ctx = nullcontext()
     if amp and device.type == 'cuda':
@@ -165,7 +173,8 @@ def main():
         else f'cpu, {torch.get_num_threads()} threads'
     print(f'config: {args.config}\ndevice: {gpu}; input {args.shape[0]}x'
           f'{args.shape[1]}; train batch {args.train_batch}, test batch '
-          f'{args.test_batch}; median of {args.iters} iterations')
+          f'{args.test_batch}; median of {args.iters} iterations'
+          + ('; channels_last' if args.channels_last else ''))
     print('| precision | train images/s | inference fps | train vs fp32 '
           '| inference vs fp32 |\n|---|---|---|---|---|')
     for name, train_ips, fps in rows:

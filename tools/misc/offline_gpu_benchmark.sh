@@ -14,7 +14,11 @@
 # Installs only the wheels whose package is missing (--no-deps), builds mmcv
 # 2.1.0 with CPU ops (enough to import mmseg; the model runs on the GPU) as a
 # wheel once, kept in $W/mmcv for the next run, and prints
-# tools/analysis/benchmark.py's table for the paper's 520x706 input. Tested on
+# tools/analysis/benchmark.py's tables for the paper's 520x706 input (fp32 and
+# AMP each): the hierarchical R50-D8 at batch 1, at batch 1 and 16 with
+# channels_last, and the flat FCN on the same backbone (FULL=0 skips all but
+# the first), then a summary: inference fps / images/s and the training-step
+# cost hierarchical vs FCN (train images/s FCN / hierarchical). Tested on
 # one NVIDIA H100 with Python 3.12 / torch 2.11 (C++17 sufficed there; the
 # C++20 patch of tools/setup_env.sh is applied when torch's headers ask).
 set -u
@@ -74,5 +78,39 @@ $PY -m pip uninstall -q -y transformers
 el "== import check"
 PYTHONPATH=. $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
 el "== benchmark"
-PYTHONPATH=. $PY tools/analysis/benchmark.py $CONFIG --shape 520 706 2>&1 | tee $OUT/bench.txt
+ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}
+bench() {  # bench NAME CONFIG [benchmark.py options]
+  local name=$1 config=$2; shift 2
+  el "-- $name"
+  PYTHONPATH=. $PY tools/analysis/benchmark.py "$config" --shape 520 706 \
+    --iters "$ITERS" --warmup "$WARMUP" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
+}
+bench hier_b1 $CONFIG
+if [ "${FULL:-1}" = 1 ]; then
+  FLAT=${FLAT:-configs/flat/flat_r50-d8_1xb4-160k_cvg-512x706.py}
+  bench hier_b1_cl $CONFIG --channels-last
+  bench hier_b16_cl $CONFIG --channels-last --test-batch 16
+  bench fcn_b1 $FLAT
+  el "== summary"
+  $PY - "$OUT" <<'PY'
+import re, sys
+rows = {}
+for name in ('hier_b1', 'hier_b1_cl', 'hier_b16_cl', 'fcn_b1'):
+    try:
+        text = open(f'{sys.argv[1]}/bench_{name}.txt').read()
+    except OSError:
+        continue
+    for prec, train, fps in re.findall(
+            r'^\| (fp32|AMP \w+) \| ([\d.]+) \| ([\d.]+) \|', text, re.M):
+        rows[name, prec] = float(train), float(fps)
+for (name, prec), (train, fps) in sorted(rows.items()):
+    print(f'{name:12s} {prec:9s} inference {fps:8.1f} images/s  '
+          f'train {train:7.2f} images/s')
+for prec in ('fp32', 'AMP fp16'):
+    if ('hier_b1', prec) in rows and ('fcn_b1', prec) in rows:
+        ratio = rows['fcn_b1', prec][0] / rows['hier_b1', prec][0]
+        print(f'training step hierarchical / FCN ({prec}): {ratio:.2f}x '
+              '(goal <= 1.05x)')
+PY
+fi
 el "done"
