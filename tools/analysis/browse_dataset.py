@@ -203,7 +203,9 @@ def draw_sample(visualizer, item: dict, tree: LabelTree,
     image = np.ascontiguousarray(image, dtype=np.uint8)
     codes = item['data_samples'].gt_sem_seg.data[0].numpy().astype(np.uint8)
     names, colors = code_palette(tree)
-    # per-pixel codes: mmseg's drawing (weak codes left to draw_weak_codes)
+    # per-pixel codes: the label-map drawing of mmseg's add_datasample
+    # (which itself only stores or writes the result; weak codes are left to
+    # draw_weak_codes)
     pixel_codes = np.where(tree.code_is_weak[codes], IGNORE_INDEX, codes)
     drawn = visualizer._draw_sem_seg(
         image, PixelData(data=torch.from_numpy(pixel_codes[None])), names,
