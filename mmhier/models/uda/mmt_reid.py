@@ -2,7 +2,7 @@
 """Mutual Mean-Teaching for person re-identification (Ge et al., ICLR
 2020) as an MMEngine model."""
 import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -82,11 +82,11 @@ class ReIDMutualMeanTeaching(BaseMutualMeanTeaching):
             against the hard one. Defaults to 0.5 (authors).
         lambda_tri (float): λ_tri. Defaults to 0.8 (authors'
             ``--soft-tri-weight``).
-        peer_init, peer_init_strict, test_net, num_peers, init_cfg: see
-            :class:`BaseMutualMeanTeaching`.
         data_preprocessor (dict, optional): Shared data preprocessor of all
             nets. None: ``mmpretrain.SelfSupDataPreprocessor`` with ImageNet
             mean/std and BGR -> RGB (it must accept a list of views).
+        **kwargs: ``num_peers``, ``peer_init``, ``peer_init_strict``,
+            ``test_net``, ``init_cfg`` of :class:`BaseMutualMeanTeaching`.
     """
 
     def __init__(self,
@@ -98,12 +98,8 @@ class ReIDMutualMeanTeaching(BaseMutualMeanTeaching):
                  loss_soft_tri: dict = dict(type='SoftSoftmaxTripletLoss'),
                  lambda_id: float = 0.5,
                  lambda_tri: float = 0.8,
-                 peer_init: Optional[Union[str, Sequence[str]]] = None,
-                 peer_init_strict: bool = True,
-                 test_net: str = 'auto',
                  data_preprocessor: Optional[dict] = None,
-                 num_peers: int = 2,
-                 init_cfg: Optional[dict] = None):
+                 **kwargs):
         if not (0 <= lambda_id <= 1 and 0 <= lambda_tri <= 1):
             raise ValueError('lambda_id and lambda_tri must be in [0, 1], got '
                              f'{lambda_id} and {lambda_tri}')
@@ -111,11 +107,7 @@ class ReIDMutualMeanTeaching(BaseMutualMeanTeaching):
             model,
             data_preprocessor=copy.deepcopy(
                 data_preprocessor or MULTIVIEW_PREPROCESSOR),
-            num_peers=num_peers,
-            peer_init=peer_init,
-            peer_init_strict=peer_init_strict,
-            test_net=test_net,
-            init_cfg=init_cfg)
+            **kwargs)
         if not hasattr(self.peer1, 'reset_classifier'):
             raise TypeError(
                 f'the inner model {type(self.peer1).__name__} has no '

@@ -65,8 +65,8 @@ class SegMutualMeanTeaching(BaseMutualMeanTeaching):
         aug_seed (int): Seed of the per-iteration view generator.
         data_preprocessor (dict, optional): Shared data preprocessor of all
             nets. None: the inner segmentor's ``data_preprocessor``.
-        peer_init, peer_init_strict, test_net, num_peers, init_cfg: see
-            :class:`BaseMutualMeanTeaching`.
+        **kwargs: ``num_peers``, ``peer_init``, ``peer_init_strict``,
+            ``test_net``, ``init_cfg`` of :class:`BaseMutualMeanTeaching`.
     """
 
     def __init__(self,
@@ -80,12 +80,8 @@ class SegMutualMeanTeaching(BaseMutualMeanTeaching):
                  class_balanced_portion: Optional[float] = None,
                  view_augment: dict = dict(type='SegViewAugment'),
                  aug_seed: int = 0,
-                 peer_init: Optional[Union[str, Sequence[str]]] = None,
-                 peer_init_strict: bool = True,
-                 test_net: str = 'auto',
                  data_preprocessor: Optional[dict] = None,
-                 num_peers: int = 2,
-                 init_cfg: Optional[dict] = None):
+                 **kwargs):
         if not 0 <= lambda_id <= 1:
             raise ValueError(f'lambda_id must be in [0, 1], got {lambda_id}')
         if data_preprocessor is None:
@@ -95,13 +91,7 @@ class SegMutualMeanTeaching(BaseMutualMeanTeaching):
                                'data_preprocessor= or set one in the inner '
                                'model config')
         super().__init__(
-            model,
-            data_preprocessor=data_preprocessor,
-            num_peers=num_peers,
-            peer_init=peer_init,
-            peer_init_strict=peer_init_strict,
-            test_net=test_net,
-            init_cfg=init_cfg)
+            model, data_preprocessor=data_preprocessor, **kwargs)
         self.lambda_id = lambda_id
         head = getattr(self.peer1, 'decode_head', None)
         if not hasattr(head, 'forward_classifiers') or \
