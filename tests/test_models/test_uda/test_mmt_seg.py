@@ -87,6 +87,9 @@ def test_construction_and_data_preprocessor():
         build(num_peers=3)
     with pytest.raises(ValueError, match='test_net'):
         build(num_peers=1, test_net='mean2')
+    # the re-ID model's registered name points a segmentor to this class
+    with pytest.raises(TypeError, match="type='SegMutualMeanTeaching'"):
+        MODELS.build(dict(type='MMT', model=tiny_segmentor()))
 
 
 def test_seg_loss_keys_finite_grads_reach_peers_only():
