@@ -24,7 +24,7 @@ model = dict(
     _delete_=True,
     # the scope mmseg's init_model / MMSegInferencer build it in
     _scope_='mmhier',
-    type='MMT',
+    type='SegMutualMeanTeaching',
     model=_base_.model,
     # the runner would otherwise fill in the top-level `data_preprocessor`
     # of the model base file, which lacks the crop size

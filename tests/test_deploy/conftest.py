@@ -38,7 +38,18 @@ def randomize(model: torch.nn.Module, seed: int) -> torch.nn.Module:
                 m.weight.copy_(
                     torch.randn(m.weight.shape, generator=gen) * 0.1)
         tree = getattr(model.decode_head, 'tree', None)
-        if tree is not None:  # route pixels to the deeper classifiers too
+        if tree is not None:
+            # centre every class's mean logit on a random image, so that no
+            # class wins everywhere (the classes' mean logits differ more
+            # than their spread over the image), then route pixels to the
+            # deeper classifiers too
+            model.eval()
+            head = model.decode_head
+            outs = head.forward_classifiers(
+                model.extract_feat(
+                    torch.randn(1, 3, 64, 96, generator=gen)))
+            for conv, out in zip(head.classifiers, outs):
+                conv.bias.sub_(out.mean((0, 2, 3)))
             for j, conv in enumerate(model.decode_head.classifiers):
                 slots = tree.classifier_offsets[j] + torch.arange(
                     conv.out_channels)

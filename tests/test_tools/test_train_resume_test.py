@@ -84,3 +84,48 @@ def test_dist_train_two_gloo_processes(synthetic_root, tool, tmp_path,
     assert ckpt['meta']['iter'] == 2
     # the checkpoint holds plain module keys (no DDP "module." prefix)
     assert not any(k.startswith('module.') for k in ckpt['state_dict'])
+
+
+def test_dist_train_two_nodes_equal_one_node(synthetic_root, tool, tmp_path,
+                                             free_port):
+    """Two ``torchrun`` launches on localhost with ``NNODES=2`` and
+    ``NODE_RANK=0/1`` (one gloo process each) train the same weights as one
+    node with two processes."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+    one_node = tmp_path / 'one_node'
+    tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+         str(one_node), *_options(synthetic_root, 2),
+         env=dict(PORT=free_port))
+
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
+               NNODES='2', MASTER_ADDR='127.0.0.1', PORT=free_port)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    procs = []
+    for node_rank in (1, 0):
+        cmd = ['bash', 'tools/dist_train.sh', CONFIG, '1', '--work-dir',
+               str(tmp_path / f'node{node_rank}'),
+               *_options(synthetic_root, 2)]
+        procs.append(subprocess.Popen(
+            cmd, cwd=REPO, env=dict(env, NODE_RANK=str(node_rank)),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, out in zip(procs, outs):
+        assert p.returncode == 0, out[-4000:]
+    assert 'Distributed training: True' in outs[1]  # node 0 logs
+    # one world of two ranks: rank 0 (node 0) writes the one checkpoint,
+    # rank 1 (node 1) none, and the weights are those of one node x 2
+    # processes (a node training alone would see other batches)
+    assert sorted(p.name for p in (tmp_path / 'node0').glob('*.pth')) == [
+        'iter_2.pth'
+    ]
+    assert not list((tmp_path / 'node1').glob('*.pth'))
+    ref = _weights(one_node / 'iter_2.pth')['state_dict']
+    two = _weights(tmp_path / 'node0' / 'iter_2.pth')['state_dict']
+    assert ref.keys() == two.keys()
+    for key, value in ref.items():
+        torch.testing.assert_close(two[key], value, rtol=0, atol=1e-6,
+                                   msg=key)

@@ -1,4 +1,5 @@
-# Ablation of hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py: plain
+# Ablation of hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py with the
+# 32-channel head (hier_tiny_head-width32.py): plain
 # random Cityscapes / Vistas crops and no root class balance (the model
 # before both; greedy rule and path gate kept).
 _base_ = ['./hier_tiny_no-root-balance.py']

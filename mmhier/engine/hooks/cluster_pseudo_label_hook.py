@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.dist import (broadcast_object_list, collect_results,
+from mmengine.dist import (broadcast, broadcast_object_list, collect_results,
                            get_dist_info, is_main_process)
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -197,6 +197,16 @@ class ClusterPseudoLabelHook(Hook):
     def cluster(self, runner) -> Tuple[np.ndarray, np.ndarray]:
         """Extract, cluster, broadcast and apply new pseudo labels."""
         model = unwrap_model(runner.model)
+        _, world_size = get_dist_info()
+        if world_size > 1:
+            # DDP broadcasts rank 0's buffers at the start of every forward;
+            # each rank then updates its BN statistics with its own batch
+            # (and the mean nets average them in). Between the last forward
+            # and this extraction the ranks' buffers therefore differ, and
+            # a resumed run starts from rank 0's (the checkpoint's).
+            # Extract with rank 0's so both cluster the same features.
+            for buffer in model.buffers():
+                broadcast(buffer, src=0)
         feats = self._extract(runner, model)
         result = [None, None, None]
         if is_main_process():

@@ -1,5 +1,5 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -29,13 +29,17 @@ class MeanNetHook(Hook):
 
     Where it differs from mmdet's ``MeanTeacherHook``: two students and two
     teachers (``peer1 -> mean1``, ``peer2 -> mean2``, each teacher supervises
-    the OTHER peer inside :class:`~mmhier.models.uda.MMT`), the α warm-up
+    the OTHER peer inside
+    :class:`~mmhier.models.uda.BaseMutualMeanTeaching`), the α warm-up
     above, and only parameters are averaged: each mean net keeps its own
     BatchNorm statistics, which it accumulates itself by running forward in
     train mode on its peer's view (the authors put the EMA models in
     ``train()`` and average ``parameters()`` only).
 
-    The hook has no state besides its arguments: the mean nets are
+    The (peer, mean net) pairs are the model's: its ``mean_net_pairs()``
+    (``[('peer1', 'mean1'), ('peer2', 'mean2')]``, or the first pair only
+    with one peer), so a config states the number of peers once, in the
+    model. The hook has no state besides its arguments: the mean nets are
     submodules of the model, so they are saved in checkpoints and restored
     by ``--resume``; t is ``runner.iter``.
 
@@ -45,14 +49,12 @@ class MeanNetHook(Hook):
     evaluates the other mean net on the same dataloader and evaluator and
     stores the index of the better one in the model's ``best_mean`` buffer
     (used by ``MMT(test_net='auto')``). Both scores are put in the message
-    hub as ``val/mean1_<metric>`` and ``val/mean2_<metric>``.
+    hub as ``val/mean1_<metric>`` and ``val/mean2_<metric>``. With one mean
+    net there is nothing to choose and the selection is skipped.
 
     Args:
         alpha (float): Upper bound α of the averaging momentum. Defaults to
             0.999 (authors).
-        pairs (Sequence[tuple[str, str]]): (peer, mean net) attribute names
-            on the model. Defaults to ``(('peer1', 'mean1'), ('peer2',
-            'mean2'))``.
         select_metric (str, optional): Validation metric (key of the
             evaluator's result, e.g. ``'reid/mAP'``, higher is better) that
             selects the inference mean net. None disables the selection.
@@ -62,13 +64,10 @@ class MeanNetHook(Hook):
 
     def __init__(self,
                  alpha: float = 0.999,
-                 pairs: Sequence[Tuple[str, str]] = (('peer1', 'mean1'),
-                                                     ('peer2', 'mean2')),
                  select_metric: Optional[str] = None) -> None:
         if not 0 <= alpha < 1:
             raise ValueError(f'alpha must be in [0, 1), got {alpha}')
         self.alpha = alpha
-        self.pairs = tuple(tuple(p) for p in pairs)
         self.select_metric = select_metric
         self._selecting = False
 
@@ -77,16 +76,26 @@ class MeanNetHook(Hook):
         model = runner.model
         return model.module if is_model_wrapper(model) else model
 
+    @staticmethod
+    def pairs_of(model: nn.Module) -> List[Tuple[str, str]]:
+        """The model's (peer, mean net) attribute names."""
+        if not hasattr(model, 'mean_net_pairs'):
+            raise AttributeError(
+                f'MeanNetHook: {type(model).__name__} has no '
+                'mean_net_pairs(); use it with a Mutual Mean-Teaching model')
+        return [tuple(pair) for pair in model.mean_net_pairs()]
+
     def before_train(self, runner) -> None:
         """Check that every (peer, mean net) pair exists and matches, and
         that the mean nets get no gradient."""
         model = self._unwrap(runner)
-        for peer_name, mean_name in self.pairs:
+        pairs = self.pairs_of(model)
+        for peer_name, mean_name in pairs:
             for name in (peer_name, mean_name):
                 if not isinstance(getattr(model, name, None), nn.Module):
                     raise AttributeError(
                         f'MeanNetHook: {type(model).__name__} has no '
-                        f'sub-network {name!r} (pairs={self.pairs})')
+                        f'sub-network {name!r} (pairs={pairs})')
             peer_params = dict(getattr(model, peer_name).named_parameters())
             mean_params = dict(getattr(model, mean_name).named_parameters())
             if peer_params.keys() != mean_params.keys() or any(
@@ -114,7 +123,7 @@ class MeanNetHook(Hook):
     def update(self, model: nn.Module, t: int) -> float:
         """Apply one update at global iteration ``t``; returns α_t."""
         alpha_t = self.momentum_at(t, self.alpha)
-        for peer_name, mean_name in self.pairs:
+        for peer_name, mean_name in self.pairs_of(model):
             peer_params = dict(getattr(model, peer_name).named_parameters())
             for name, mean_p in getattr(model, mean_name).named_parameters():
                 mean_p.mul_(alpha_t).add_(
@@ -144,7 +153,8 @@ class MeanNetHook(Hook):
                 f'the validation results {sorted(metrics)}')
         model = self._unwrap(runner)
         current = int(model.best_mean)
-        if getattr(model, 'test_net', 'auto') != 'auto':
+        if getattr(model, 'test_net', 'auto') != 'auto' or \
+                len(self.pairs_of(model)) < 2:
             return
         results = {current: dict(metrics)}
         other = 1 - current

@@ -146,6 +146,18 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             Defaults to 4 (the authors' code).
         decision (str): ``'soft'`` (argmax of leaf log-probability) or
             ``'greedy'`` (paper's top-down rule). Defaults to ``'soft'``.
+        detail_cfg (dict, optional): Let some branches also read an earlier,
+            higher-resolution backbone stage (the paper lets branches differ
+            in width and receptive field; reading a finer stage is our
+            extension, in the manner of the low-level skip of Chen et al.,
+            "Encoder-Decoder with Atrous Separable Convolution for Semantic
+            Image Segmentation", ECCV 2018). Keys: ``classifiers`` (internal
+            node names), ``in_index`` (backbone output to read),
+            ``in_channels`` (its channels), ``channels`` (after a 1x1 conv +
+            norm + act). A listed branch's adapter takes the shared feature
+            upsampled to that stage's size concatenated with it; its logits
+            are then finer than the others, which are resized to them
+            (bilinear) before the leaf log-probabilities. Defaults to None.
         **kwargs: :class:`BaseDecodeHead` arguments (``loss_decode`` defaults
             to ``HierarchicalLoss``; losses in it are bound to this tree).
     """
@@ -159,6 +171,7 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                  adapt_overrides: Optional[Dict[str, dict]] = None,
                  upsample_kernel: int = 4,
                  decision: str = 'soft',
+                 detail_cfg: Optional[dict] = None,
                  loss_decode: Union[dict, Sequence[dict]] = dict(
                      type='HierarchicalLoss'),
                  init_cfg=dict(
@@ -211,11 +224,15 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
         block_cfgs = self._adapt_cfgs(adapt_cfg, adapt_overrides)
+        detail_channels = self._build_detail(detail_cfg)
         self.adapters = nn.ModuleList()
         self.classifiers = nn.ModuleList()
         self.upsamplers = nn.ModuleList()
-        for size, cfg in zip(self.classifier_sizes, block_cfgs):
-            adapter, out_ch = self._build_adapter(**cfg)
+        for j, (size, cfg) in enumerate(zip(self.classifier_sizes,
+                                            block_cfgs)):
+            inplanes = self.channels + (
+                detail_channels if j in self.detail_classifiers else 0)
+            adapter, out_ch = self._build_adapter(inplanes=inplanes, **cfg)
             self.adapters.append(adapter)
             self.classifiers.append(nn.Conv2d(out_ch, size, kernel_size=1))
             self.upsamplers.append(HybridUpsample(size, upsample_kernel))
@@ -243,14 +260,44 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             cfgs.append(cfg)
         return cfgs
 
-    def _build_adapter(self, num_blocks: int, planes: int,
+    def _build_detail(self, detail_cfg: Optional[dict]) -> int:
+        """Build the lateral conv of ``detail_cfg``; set
+        ``detail_classifiers`` (classifier indices) and ``detail_in_index``.
+        Returns the lateral's output channels (0 without ``detail_cfg``)."""
+        self.detail_classifiers = ()
+        self.detail_in_index = None
+        if detail_cfg is None:
+            return 0
+        cfg = dict(detail_cfg)
+        keys = {'classifiers', 'in_index', 'in_channels', 'channels'}
+        if set(cfg) != keys:
+            raise KeyError(f'detail_cfg needs exactly the keys '
+                           f'{sorted(keys)}, got {sorted(cfg)}')
+        names = list(self.tree.classifier_names)
+        unknown = [n for n in cfg['classifiers'] if n not in names]
+        if unknown or not cfg['classifiers']:
+            raise KeyError(f'detail_cfg.classifiers names {unknown or "none"}'
+                           f'; classifiers (internal nodes) of the taxonomy: '
+                           f'{names}')
+        self.detail_classifiers = tuple(
+            names.index(n) for n in cfg['classifiers'])
+        self.detail_in_index = int(cfg['in_index'])
+        self.detail_lateral = ConvModule(
+            cfg['in_channels'],
+            cfg['channels'],
+            1,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
+        return cfg['channels']
+
+    def _build_adapter(self, inplanes: int, num_blocks: int, planes: int,
                        dilation: int) -> Tuple[nn.Module, int]:
         if num_blocks == 0:
-            return nn.Identity(), self.channels
+            return nn.Identity(), inplanes
         norm_cfg = self.norm_cfg or dict(type='BN')
         out_ch = planes * Bottleneck.expansion
         blocks = []
-        inplanes = self.channels
         for _ in range(num_blocks):
             downsample = None
             if inplanes != out_ch:
@@ -298,23 +345,45 @@ class HierarchicalDecodeHead(BaseDecodeHead):
 
     # ------------------------------------------------------------ forward
     def forward_classifiers(self, inputs: Sequence[Tensor]) -> List[Tensor]:
-        """Raw logits of every classifier, ``[B, K_j, 2h, 2w]`` each."""
+        """Raw logits of every classifier, ``[B, K_j, 2h, 2w]`` each (``2h x
+        2w`` of the finest branch input with ``detail_cfg``)."""
         x = self._transform_inputs(inputs)
-        return self.cls_seg(self.shared(x))
+        detail = None
+        if self.detail_classifiers:
+            detail = self.detail_lateral(inputs[self.detail_in_index])
+        return self.cls_seg(self.shared(x), detail)
 
-    def cls_seg(self, feat: Tensor) -> List[Tensor]:
+    def cls_seg(self, feat: Tensor,
+                detail: Optional[Tensor] = None) -> List[Tensor]:
         """Run every classifier branch on the shared feature (replaces the
-        base class's ``conv_seg``). Returns one logit map per classifier:
-        the loss consumes them as they are (no concatenation to split and
-        re-assemble in the backward pass)."""
+        base class's ``conv_seg``). Returns one logit map per classifier,
+        all of one size: the loss consumes them as they are (no
+        concatenation to split and re-assemble in the backward pass).
+
+        Args:
+            feat (Tensor): Shared feature ``[B, channels, h, w]``.
+            detail (Tensor, optional): Lateral feature of ``detail_cfg``
+                (finer), read by the branches it lists.
+        """
+        fine_feat = None
+        if detail is not None:
+            fine_feat = torch.cat([
+                resize(feat, size=detail.shape[2:], mode='bilinear',
+                       align_corners=self.align_corners), detail], dim=1)
         outs = []
-        for adapter, classifier, upsample in zip(self.adapters,
-                                                 self.classifiers,
-                                                 self.upsamplers):
-            x = adapter(feat)
+        for j, (adapter, classifier, upsample) in enumerate(
+                zip(self.adapters, self.classifiers, self.upsamplers)):
+            x = adapter(fine_feat if j in self.detail_classifiers else feat)
             if self.dropout is not None:
                 x = self.dropout(x)
             outs.append(upsample(classifier(x)))
+        if fine_feat is not None:
+            size = outs[self.detail_classifiers[0]].shape[2:]
+            outs = [
+                o if o.shape[2:] == size else resize(
+                    o, size=size, mode='bilinear',
+                    align_corners=self.align_corners) for o in outs
+            ]
         return outs
 
     def leaf_log_probs(self, cls_logits: Union[Tensor,

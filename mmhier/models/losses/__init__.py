@@ -9,5 +9,4 @@ from .softmax_triplet import (SoftmaxTripletLoss,  # noqa: F401
 from .hierarchical_loss import HierarchicalLoss, hierarchical_loss  # noqa
 from .soft_hierarchical_loss import (SoftHierarchicalLoss,  # noqa: F401
                                      classifier_reach_probs,
-                                     confidence_pseudo_labels,
                                      soft_hierarchical_loss)

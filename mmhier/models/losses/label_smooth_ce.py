@@ -4,11 +4,11 @@ identity loss of MMT (Ge et al., ICLR 2020, Eq. 1 with epsilon = 0.1)."""
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss
 
 from mmhier.registry import MODELS
+from .reid_loss import BaseReIDLoss
 
 
 def label_smooth_cross_entropy(cls_score: torch.Tensor,
@@ -61,7 +61,7 @@ def label_smooth_cross_entropy(cls_score: torch.Tensor,
 
 
 @MODELS.register_module()
-class LabelSmoothCrossEntropyLoss(nn.Module):
+class LabelSmoothCrossEntropyLoss(BaseReIDLoss):
     r"""Label-smoothed identity cross-entropy (MMT's :math:`L_{id}`).
 
     .. math::
@@ -69,43 +69,26 @@ class LabelSmoothCrossEntropyLoss(nn.Module):
         \big[(1-\epsilon)\,\mathbb{1}[c = y_i] + \epsilon / C\big]
         \log \mathrm{softmax}(z_i)_c
 
+    ``forward(cls_score, label, weight=None, reduction_override=None)``, see
+    :func:`label_smooth_cross_entropy`.
+
     Args:
         epsilon (float): Smoothing factor. Defaults to 0.1 (the paper's).
         ignore_index (int): Label to ignore. Defaults to -1.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
-        loss_name (str): Key of the loss in the loss dict.
+        loss_name (str, optional): Key of the loss in the loss dict.
             Defaults to 'loss_ce'.
     """
+
+    loss_fn = staticmethod(label_smooth_cross_entropy)
+    default_loss_name = 'loss_ce'
 
     def __init__(self,
                  epsilon: float = 0.1,
                  ignore_index: int = -1,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_ce') -> None:
-        super().__init__()
+                 loss_name: Optional[str] = None) -> None:
         if not 0.0 <= epsilon < 1.0:
             raise ValueError(f'epsilon must be in [0, 1), got {epsilon}')
-        self.epsilon = epsilon
-        self.ignore_index = ignore_index
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    def forward(self,
-                cls_score: torch.Tensor,
-                label: torch.Tensor,
-                weight: Optional[torch.Tensor] = None,
-                reduction_override: Optional[str] = None) -> torch.Tensor:
-        """Compute the loss; see :func:`label_smooth_cross_entropy`."""
-        reduction = reduction_override or 'mean'
-        return self.loss_weight * label_smooth_cross_entropy(
-            cls_score,
-            label,
-            epsilon=self.epsilon,
-            weight=weight,
-            reduction=reduction,
-            ignore_index=self.ignore_index)
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (must start with 'loss_')."""
-        return self._loss_name
+        super().__init__(
+            loss_weight, loss_name, epsilon=epsilon, ignore_index=ignore_index)

@@ -4,11 +4,11 @@
 from typing import Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss
 
 from mmhier.registry import MODELS
+from .reid_loss import BaseReIDLoss
 
 
 def soft_cross_entropy(cls_score: torch.Tensor,
@@ -46,7 +46,7 @@ def soft_cross_entropy(cls_score: torch.Tensor,
 
 
 @MODELS.register_module()
-class SoftEntropyLoss(nn.Module):
+class SoftEntropyLoss(BaseReIDLoss):
     r"""Soft identity loss of MMT: the student is trained towards the class
     distribution predicted by the *peer's mean network*.
 
@@ -54,30 +54,14 @@ class SoftEntropyLoss(nn.Module):
         \mathcal{L}_{sid}(\theta_1 | \theta_2) = -\frac{1}{N}\sum_i
         C_2^t(F(x_i | E[\theta_2])) \cdot \log C_1^t(F(x_i | \theta_1))
 
+    ``forward(cls_score, teacher_score, weight=None,
+    reduction_override=None)``, see :func:`soft_cross_entropy`.
+
     Args:
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
-        loss_name (str): Key of the loss in the loss dict.
+        loss_name (str, optional): Key of the loss in the loss dict.
             Defaults to 'loss_ce_soft'.
     """
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_ce_soft') -> None:
-        super().__init__()
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    def forward(self,
-                cls_score: torch.Tensor,
-                teacher_score: torch.Tensor,
-                weight: Optional[torch.Tensor] = None,
-                reduction_override: Optional[str] = None) -> torch.Tensor:
-        """Compute the loss; see :func:`soft_cross_entropy`."""
-        reduction = reduction_override or 'mean'
-        return self.loss_weight * soft_cross_entropy(
-            cls_score, teacher_score, weight=weight, reduction=reduction)
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (must start with 'loss_')."""
-        return self._loss_name
+    loss_fn = staticmethod(soft_cross_entropy)
+    default_loss_name = 'loss_ce_soft'

@@ -20,11 +20,11 @@ from typing import Optional, Tuple
 
 import torch
 import torch.distributed as torch_dist
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.models.losses.utils import weight_reduce_loss
 
 from mmhier.registry import MODELS
+from .reid_loss import BaseReIDLoss
 
 
 def pairwise_euclidean_distance(x: torch.Tensor,
@@ -302,9 +302,12 @@ def soft_softmax_triplet_loss(feat: torch.Tensor,
 
 
 @MODELS.register_module()
-class SoftmaxTripletLoss(nn.Module):
+class SoftmaxTripletLoss(BaseReIDLoss):
     r"""Hard softmax-triplet loss with batch-hard mining (MMT's
     :math:`L_{tri}`): :math:`-\log \frac{e^{d_{an}}}{e^{d_{ap}} + e^{d_{an}}}`.
+
+    ``forward(feat, label, weight=None, reduction_override=None)``, see
+    :func:`softmax_triplet_loss`.
 
     Args:
         normalize_feature (bool): L2-normalise features before the distances.
@@ -314,91 +317,39 @@ class SoftmaxTripletLoss(nn.Module):
             samples of all ranks (the global batch), as the authors'
             ``DataParallel`` does. Defaults to True.
         loss_weight (float): Multiplier of the loss. Defaults to 1.0.
-        loss_name (str): Key in the loss dict. Defaults to 'loss_tri'.
+        loss_name (str, optional): Key in the loss dict. Defaults to
+            'loss_tri'.
     """
+
+    loss_fn = staticmethod(softmax_triplet_loss)
+    default_loss_name = 'loss_tri'
 
     def __init__(self,
                  normalize_feature: bool = False,
                  ignore_index: int = -1,
                  across_ranks: bool = True,
                  loss_weight: float = 1.0,
-                 loss_name: str = 'loss_tri') -> None:
-        super().__init__()
-        self.normalize_feature = normalize_feature
-        self.ignore_index = ignore_index
-        self.across_ranks = across_ranks
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    def forward(self,
-                feat: torch.Tensor,
-                label: torch.Tensor,
-                weight: Optional[torch.Tensor] = None,
-                reduction_override: Optional[str] = None) -> torch.Tensor:
-        """Compute the loss; see :func:`softmax_triplet_loss`."""
-        return self.loss_weight * softmax_triplet_loss(
-            feat,
-            label,
-            normalize=self.normalize_feature,
-            weight=weight,
-            reduction=reduction_override or 'mean',
-            ignore_index=self.ignore_index,
-            across_ranks=self.across_ranks)
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (must start with 'loss_')."""
-        return self._loss_name
+                 loss_name: Optional[str] = None) -> None:
+        super().__init__(
+            loss_weight,
+            loss_name,
+            normalize=normalize_feature,
+            ignore_index=ignore_index,
+            across_ranks=across_ranks)
 
 
 @MODELS.register_module()
-class SoftSoftmaxTripletLoss(nn.Module):
+class SoftSoftmaxTripletLoss(SoftmaxTripletLoss):
     r"""Soft softmax-triplet loss (MMT's :math:`L_{stri}`): binary
     cross-entropy between the student's softmax over :math:`(d_{ap}, d_{an})`
     and the teacher's softmax over its own distances at the student's mined
     indices.
 
-    Args:
-        normalize_feature (bool): L2-normalise features before the distances.
-            Defaults to False (the authors' setting).
-        ignore_index (int): Label to ignore. Defaults to -1.
-        across_ranks (bool): Under data-parallel training mine among the
-            samples of all ranks (the global batch). Defaults to True.
-        loss_weight (float): Multiplier of the loss. Defaults to 1.0.
-        loss_name (str): Key in the loss dict. Defaults to 'loss_tri_soft'.
+    ``forward(feat, teacher_feat, label, weight=None,
+    reduction_override=None)``, see :func:`soft_softmax_triplet_loss`. The
+    arguments are those of :class:`SoftmaxTripletLoss`; ``loss_name``
+    defaults to 'loss_tri_soft'.
     """
 
-    def __init__(self,
-                 normalize_feature: bool = False,
-                 ignore_index: int = -1,
-                 across_ranks: bool = True,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_tri_soft') -> None:
-        super().__init__()
-        self.normalize_feature = normalize_feature
-        self.ignore_index = ignore_index
-        self.across_ranks = across_ranks
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-
-    def forward(self,
-                feat: torch.Tensor,
-                teacher_feat: torch.Tensor,
-                label: torch.Tensor,
-                weight: Optional[torch.Tensor] = None,
-                reduction_override: Optional[str] = None) -> torch.Tensor:
-        """Compute the loss; see :func:`soft_softmax_triplet_loss`."""
-        return self.loss_weight * soft_softmax_triplet_loss(
-            feat,
-            teacher_feat,
-            label,
-            normalize=self.normalize_feature,
-            weight=weight,
-            reduction=reduction_override or 'mean',
-            ignore_index=self.ignore_index,
-            across_ranks=self.across_ranks)
-
-    @property
-    def loss_name(self) -> str:
-        """Key of this loss in the loss dict (must start with 'loss_')."""
-        return self._loss_name
+    loss_fn = staticmethod(soft_softmax_triplet_loss)
+    default_loss_name = 'loss_tri_soft'

@@ -48,7 +48,6 @@ class ReIDHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        self.in_channels = in_channels
         self.num_classes = num_classes
         self.bnneck = build_norm_layer(neck_norm_cfg, in_channels)[1]
         self.classifier = nn.Linear(in_channels, num_classes, bias=False)
@@ -56,6 +55,13 @@ class ReIDHead(BaseModule):
         self.loss_triplet = (
             MODELS.build(loss_triplet) if loss_triplet is not None else None)
         self._reset_parameters()
+
+    @property
+    def in_channels(self) -> int:
+        """Feature dimension D, read from the BNNeck: structural pruning of
+        the backbone narrows the BNNeck and the classifier with it, and
+        clustering must then give centroids of the new width."""
+        return self.bnneck.num_features
 
     def _reset_parameters(self) -> None:
         nn.init.constant_(self.bnneck.weight, 1.0)

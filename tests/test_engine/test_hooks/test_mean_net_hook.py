@@ -1,4 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
+import importlib.util
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -6,6 +8,12 @@ import torch
 import torch.nn as nn
 
 from mmhier.engine.hooks import MeanNetHook
+from mmhier.registry import MODELS
+
+# the stand-in re-ID net shared with tests/test_models/test_uda
+_TOY = Path(__file__).parents[2] / 'test_models' / 'test_uda' / 'toy_reid.py'
+_spec = importlib.util.spec_from_file_location('mmhier_test_toy_reid', _TOY)
+_spec.loader.exec_module(importlib.util.module_from_spec(_spec))
 
 
 class Pair(nn.Module):
@@ -19,6 +27,9 @@ class Pair(nn.Module):
                 net.requires_grad_(False)
             setattr(self, name, net)
         self.register_buffer('best_mean', torch.tensor(0))
+
+    def mean_net_pairs(self):
+        return [('peer1', 'mean1'), ('peer2', 'mean2')]
 
 
 def w(net):
@@ -63,9 +74,12 @@ def test_update_by_hand_params_only_buffers_kept():
 
 def test_before_train_checks_preconditions():
     model = Pair()
+    model.mean_net_pairs = lambda: [('peer1', 'mean3')]
     with pytest.raises(AttributeError, match="'mean3'"):
-        MeanNetHook(pairs=[('peer1', 'mean3')]).before_train(
-            SimpleNamespace(model=model))
+        MeanNetHook().before_train(SimpleNamespace(model=model))
+    with pytest.raises(AttributeError, match='mean_net_pairs'):
+        MeanNetHook().before_train(SimpleNamespace(model=nn.Module()))
+    model = Pair()
     model.mean2.requires_grad_(True)
     with pytest.raises(RuntimeError, match='mean2 has trainable'):
         MeanNetHook().before_train(SimpleNamespace(model=model))
@@ -113,3 +127,47 @@ def test_select_mean_net_after_val(monkeypatch):
     assert metrics['reid/mAP'] == 0.9
     with pytest.raises(KeyError, match='reid/mAP'):
         hook.after_val_epoch(runner, {'top1': 1.0})
+
+
+def test_one_peer_model_updates_mean1_from_peer1_only():
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='MMT',
+            num_peers=1,
+            model=dict(type='ToyReIDNet', feat_dim=4, num_classes=3),
+            data_preprocessor=dict(
+                type='mmpretrain.SelfSupDataPreprocessor')))
+    model.init_weights()
+    assert model.mean_net_pairs() == [('peer1', 'mean1')]
+    assert not hasattr(model, 'peer2') and not hasattr(model, 'mean2')
+    hook = MeanNetHook(alpha=0.6)
+    runner = SimpleNamespace(model=model, iter=0)
+    hook.before_train(runner)
+    # mean1 and peer1 apart, then three updates at t = 1, 2, 3
+    with torch.no_grad():
+        for p in model.mean1.parameters():
+            p.fill_(2.)
+    mean_bn = model.mean1.bn.running_mean.clone()
+    expected = 2.
+    for t, value in zip((1, 2, 3), (4., -1., 0.5)):
+        with torch.no_grad():
+            for p in model.peer1.parameters():
+                p.fill_(value)
+        runner.iter = t
+        hook.after_train_iter(runner, batch_idx=t)
+        a = min(1 - 1 / (t + 1), 0.6)  # 0.5, 0.6, 0.6
+        expected = a * expected + (1 - a) * value
+        for name, p in model.mean1.named_parameters():
+            torch.testing.assert_close(
+                p, torch.full_like(p, expected), msg=name)
+        for p in model.peer1.parameters():  # the peer is only read
+            assert torch.equal(p, torch.full_like(p, value))
+    # 0.5*2 + 0.5*4 = 3, 0.6*3 - 0.4 = 1.4, 0.6*1.4 + 0.4*0.5 = 1.04
+    assert expected == pytest.approx(1.04)
+    assert torch.equal(model.mean1.bn.running_mean, mean_bn)
+    # nothing to choose between with one mean net
+    model.best_mean.fill_(0)
+    MeanNetHook(select_metric='reid/mAP').after_val_epoch(
+        runner, {'reid/mAP': 0.5})
+    assert int(model.best_mean) == 0

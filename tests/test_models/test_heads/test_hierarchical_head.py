@@ -149,3 +149,54 @@ def test_hybrid_upsample_exact_2x_and_bilinear_start():
                           atol=1e-6)
     with pytest.raises(ValueError):
         HybridUpsample(2, kernel_size=1)
+
+
+def test_detail_branch_reads_finer_stage():
+    """``detail_cfg``: the listed branch sees the finer stage, the others
+    are computed at the coarse size and resized (bilinear) to its output."""
+    head = build_head(
+        in_index=1,
+        detail_cfg=dict(
+            classifiers=['front'], in_index=0, in_channels=4,
+            channels=3)).eval()
+    fine = torch.randn(2, 4, 10, 12)
+    coarse = torch.randn(2, 8, 5, 6)
+    cls_logits = head.forward_classifiers([fine, coarse])
+    assert [tuple(c.shape) for c in cls_logits] == [(2, 3, 20, 24),
+                                                    (2, 2, 20, 24),
+                                                    (2, 2, 20, 24)]
+    # the front branch: adapter on [shared feature upsampled, lateral]
+    with torch.no_grad():
+        feat = head.shared(coarse)
+        lateral = head.detail_lateral(fine)
+        fine_in = torch.cat([
+            F.interpolate(feat, size=(10, 12), mode='bilinear',
+                          align_corners=False), lateral
+        ], 1)
+        assert head.adapters[2](fine_in).shape[1] == 8  # 4 * planes 2
+        front = head.upsamplers[2](head.classifiers[2](
+            head.adapters[2](fine_in)))
+        root = head.upsamplers[0](head.classifiers[0](head.adapters[0](feat)))
+    assert torch.allclose(cls_logits[2], front, atol=1e-5)
+    assert torch.allclose(
+        cls_logits[0],
+        F.interpolate(root, size=(20, 24), mode='bilinear',
+                      align_corners=False),
+        atol=1e-5)
+    # only the front branch depends on the finer stage
+    other = head.forward_classifiers([torch.randn(2, 4, 10, 12), coarse])
+    assert torch.allclose(other[0], cls_logits[0])
+    assert torch.allclose(other[1], cls_logits[1])
+    assert not torch.allclose(other[2], cls_logits[2])
+    out = head([fine, coarse])
+    assert out.shape == (2, 5, 20, 24)
+    assert torch.allclose(out.exp().sum(1), torch.ones(2, 20, 24), atol=1e-5)
+
+
+def test_detail_cfg_errors_name_the_key():
+    with pytest.raises(KeyError, match='nope'):
+        build_head(detail_cfg=dict(classifiers=['nope'], in_index=0,
+                                   in_channels=4, channels=3))
+    with pytest.raises(KeyError, match='in_channels'):
+        build_head(detail_cfg=dict(classifiers=['front'], in_index=0,
+                                   channels=3))

@@ -88,3 +88,29 @@ def test_reset_classifier_keeps_parameter_object():
     assert out['logits'].shape == (2, 5)
     with pytest.raises(ValueError, match='centroids'):
         model.reset_classifier(torch.randn(5, 32))
+
+
+def test_pruned_backbone_narrows_head_and_clustering_follows():
+    """Structural pruning of the backbone's last stage narrows the BNNeck
+    and the classifier; ``in_channels`` follows them, so the centroids of a
+    clustering step on the pruned features reset the classifier."""
+    from mmhier.pruning import PruningPlanner
+    model = _tiny_model()
+    model.eval()
+    PruningPlanner(layers=[r'^backbone\.'],
+                   ignored_layers=[r'^head\.classifier']).step(
+                       model,
+                       torch.randn(1, 3, 64, 32), 0.5)
+    width = model.head.bnneck.num_features
+    assert width < 64
+    assert model.head.in_channels == width
+    assert model.head.classifier.in_features == width
+    feats = model(torch.randn(6, 3, 64, 32), mode='tensor')['bn_feat']
+    assert feats.shape == (6, width)
+    centroids = torch.stack([feats[:3].mean(0), feats[3:].mean(0)])
+    model.reset_classifier(centroids)
+    assert model.head.classifier.weight.shape == (2, width)
+    assert torch.allclose(model.head.classifier.weight,
+                          F.normalize(centroids, dim=1))
+    with pytest.raises(ValueError, match=f'\\(C, {width}\\)'):
+        model.reset_classifier(torch.randn(2, 64))

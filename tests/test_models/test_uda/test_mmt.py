@@ -207,6 +207,36 @@ def test_cluster_features_average_of_mean_nets_in_eval():
     torch.testing.assert_close(feat, (f1 + f2) / 2)
 
 
+def test_cluster_features_of_one_and_two_peers_by_hand():
+    torch.manual_seed(0)
+    x = torch.randn(3, 3, 4, 4)
+    # one peer: exactly the single mean net's L2-normalised BN feature
+    model = build_mmt(num_peers=1)
+    model.init_weights()
+    assert model.net_names == ['peer1', 'mean1']
+    assert [n for n, _ in model.named_children()
+            if n.startswith(('peer', 'mean'))] == ['peer1', 'mean1']
+    model.eval()
+    with torch.no_grad():
+        bn_feat = model.mean1(x)['bn_feat']
+    torch.testing.assert_close(model.cluster_features(x),
+                               bn_feat / bn_feat.norm(dim=1, keepdim=True))
+    # two peers with different mean nets: the mean of the two features,
+    # here for mean nets whose BN features are known by construction
+    model = build_mmt()
+    model.init_weights()
+    model.eval()
+    with torch.no_grad():
+        for k, mean in enumerate(model.mean_nets):
+            mean.bnneck.reset_running_stats()  # BN1d = identity, then
+            mean.bnneck.weight.zero_()  # a constant BN feature:
+            mean.bnneck.bias.copy_(torch.tensor([[3., 4., 0., 0.],
+                                                 [0., 0., 0., 2.]])[k])
+    # (0.6, 0.8, 0, 0) and (0, 0, 0, 1) averaged
+    expected = torch.tensor([[0.3, 0.4, 0.0, 0.5]]).expand(3, 4)
+    torch.testing.assert_close(model.cluster_features(x), expected)
+
+
 def test_peer_init_from_one_or_two_checkpoints(tmp_path):
     torch.manual_seed(0)
     src1 = MODELS.build(dict(type='ToyReIDNet', num_classes=7))
@@ -275,7 +305,7 @@ def test_peer_init_only_classifier_rows_may_differ(tmp_path):
 
 def test_peer_init_strict_false_loads_what_fits_and_logs(tmp_path,
                                                          monkeypatch):
-    import mmhier.models.uda.mmt as mmt_module
+    import mmhier.models.uda.mmt_base as mmt_module
     torch.manual_seed(0)
     src = MODELS.build(dict(type='ToyReIDNet', num_classes=7))
     state = src.state_dict()

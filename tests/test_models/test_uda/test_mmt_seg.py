@@ -1,5 +1,5 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-"""MMT around a tiny hierarchical segmentor: task selection, loss keys,
+"""MMT around a tiny hierarchical segmentor: construction, loss keys,
 gradients (peers only), one-peer mean teacher, aligned view augmentation."""
 import os.path as osp
 
@@ -11,7 +11,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import mmhier  # noqa: F401
-from mmhier.models.uda import SegViewAugment
+from mmhier.models.uda import SegMutualMeanTeaching, SegViewAugment
 from mmhier.registry import MODELS
 
 TOY = osp.join(
@@ -50,7 +50,7 @@ def build(**kwargs):
     # root registry, which finds mmseg types under the runner's scope only
     if DefaultScope.get_current_instance() is None:
         DefaultScope.get_instance('test_mmt_seg', scope_name='mmhier')
-    cfg = dict(type='MMT', model=tiny_segmentor(),
+    cfg = dict(type='SegMutualMeanTeaching', model=tiny_segmentor(),
                target_datasets='cityscapes_target', pseudo_threshold=0.0)
     cfg.update(kwargs)
     model = MODELS.build(cfg)
@@ -75,9 +75,9 @@ def batch(num_src=2, num_tgt=2):
     return inputs, samples
 
 
-def test_task_selection_and_data_preprocessor():
+def test_construction_and_data_preprocessor():
     model = build()
-    assert model.task == 'seg' and model.net_names == [
+    assert isinstance(model, SegMutualMeanTeaching) and model.net_names == [
         'peer1', 'peer2', 'mean1', 'mean2']
     assert type(model.data_preprocessor).__name__ == 'SegDataPreProcessor'
     assert not hasattr(model, 'loss_tri')
@@ -87,6 +87,9 @@ def test_task_selection_and_data_preprocessor():
         build(num_peers=3)
     with pytest.raises(ValueError, match='test_net'):
         build(num_peers=1, test_net='mean2')
+    # the re-ID model's registered name points a segmentor to this class
+    with pytest.raises(TypeError, match="type='SegMutualMeanTeaching'"):
+        MODELS.build(dict(type='MMT', model=tiny_segmentor()))
 
 
 def test_seg_loss_keys_finite_grads_reach_peers_only():

@@ -1,0 +1,79 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""tools/experiments/sign_classifier_probe.py: box crops and the probe."""
+import importlib.util
+import os.path as osp
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_tool():
+    path = osp.join(REPO, 'tools', 'experiments', 'sign_classifier_probe.py')
+    spec = importlib.util.spec_from_file_location('sign_probe', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def split_dir(tmp_path):
+    """Two 60x40 images: pixel (y, x) = (x, y, 7); image 0 has a red 9x9
+    box of class 3 at (10, 10)-(18, 18), image 1 a blue one of class 7 at
+    (40, 20)-(48, 28)."""
+    yy, xx = np.mgrid[0:40, 0:60]
+    lines = []
+    for i, (box, colour, cls) in enumerate([((10, 10, 18, 18), (255, 0, 0),
+                                             3),
+                                            ((40, 20, 48, 28), (0, 0, 255),
+                                             7)]):
+        img = np.stack([xx, yy, np.full_like(xx, 7)], -1).astype(np.uint8)
+        left, top, right, bottom = box
+        img[top:bottom + 1, left:right + 1] = colour
+        name = f'{i:05d}.ppm'
+        mmcv.imwrite(img[..., ::-1], str(tmp_path / name))  # RGB -> BGR
+        lines.append(f'{name};{left};{top};{right};{bottom};{cls}')
+    (tmp_path / 'gt.txt').write_text('\n'.join(lines) + '\n')
+    return str(tmp_path)
+
+
+def test_native_crop_is_centred_on_the_box(split_dir):
+    probe = load_tool()
+    x, y = probe.load_boxes(split_dir, (60, 40), 8, native=True)
+    assert y.tolist() == [3, 7]
+    assert x.shape == (2, 3, 8, 8)
+    pixels = x * 64. + 128.
+    # box 0 centre (14, 14) is at crop (4, 4): red; the window spans
+    # x, y = 10..17, all inside the red box
+    assert pixels[0, :, 4, 4].tolist() == [255., 0., 0.]
+    assert torch.all(pixels[0, 0] == 255.)
+    # box 1 centre (44, 24): crop (0, 0) is image (40, 20), inside the box
+    assert pixels[1, :, 0, 0].tolist() == [0., 0., 255.]
+
+
+def test_tight_crop_is_the_box_resized(split_dir):
+    probe = load_tool()
+    # scale (120, 80): images doubled, boxes doubled with them
+    x, _ = probe.load_boxes(split_dir, (120, 80), 4, native=False)
+    pixels = x * 64. + 128.
+    assert torch.allclose(pixels[0, 0], torch.full((4, 4), 255.), atol=1)
+    assert torch.allclose(pixels[1, 2], torch.full((4, 4), 255.), atol=1)
+    assert torch.allclose(pixels[1, 0], torch.zeros(4, 4), atol=1)
+
+
+def test_probe_learns_two_separable_classes(split_dir):
+    probe = load_tool()
+    x, y = probe.load_boxes(split_dir, (60, 40), 16, native=True)
+    model = probe.train_probe(x, y, presentations=400, batch=4, lr=0.05,
+                              center=True)
+    assert probe.accuracy(model, x, y) == 100.0
+
+
+def test_bad_line_names_file_and_line(tmp_path):
+    probe = load_tool()
+    (tmp_path / 'gt.txt').write_text('00000.ppm;1;2;3\n')
+    with pytest.raises(ValueError, match=r'gt.txt:1: expected 6 fields'):
+        probe.load_boxes(str(tmp_path), (60, 40), 8, native=True)

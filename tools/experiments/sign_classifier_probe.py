@@ -1,0 +1,180 @@
+# Copyright (c) mmhier contributors. All rights reserved.
+"""How many sign presentations does the tiny backbone need to name the 43
+GTSDB classes, outside the segmentation model?
+
+A diagnostic for the hierarchical model's 43-way sign classifier: it takes
+every GTSDB box of a split, at the scale the tiny segmentation configs train
+at (image fitted into ``--scale``), and trains the same backbone as those
+configs (ResNetV1c-18, 16 base channels, from scratch, output stride 8)
+plus one linear layer as a plain image classifier, for a given number of
+sign presentations (boxes seen, with repetition). Two inputs:
+
+* ``--input tight``: the box resized to ``--size`` x ``--size`` (every sign
+  at one scale), classified from the globally pooled feature;
+* ``--input native``: a ``--size`` x ``--size`` window centred on the box at
+  its native scale (context included), classified from the 2 x 2 feature
+  cells at its centre, as a segmentation head sees a sign.
+
+It prints the accuracy on the training and the test boxes for each number
+of presentations, so that the budget a 43-way sign classifier needs can be
+compared with what a training schedule gives it (an 800-iteration schedule
+with one GTSDB crop of 1-2 signs per batch presents about 1-2 thousand
+signs). Example::
+
+    python tools/experiments/sign_classifier_probe.py \\
+        --data-root data/synthetic/gtsdb --input native --lr 0.005 \\
+        --presentations 1600 6400 25600
+"""
+import argparse
+import os.path as osp
+import time
+from typing import Tuple
+
+import mmcv
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.models.backbones import ResNetV1c
+
+NUM_CLASSES = 43
+
+
+def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
+               native: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Crop every ``gt.txt`` box of ``split_dir``; returns ``[N, 3, size,
+    size]`` float images (roughly zero-mean) and ``[N]`` class ids."""
+    ann = osp.join(split_dir, 'gt.txt')
+    if not osp.isfile(ann):
+        raise FileNotFoundError(f'sign_classifier_probe: no gt.txt in '
+                                f'{split_dir}')
+    images, labels = [], []
+    cache = {}
+    with open(ann) as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.strip().split(';')
+            if len(fields) != 6:
+                raise ValueError(f'{ann}:{lineno}: expected 6 fields '
+                                 f'"name;left;top;right;bottom;classId", '
+                                 f'got {line.strip()!r}')
+            name = fields[0]
+            if name not in cache:
+                img = mmcv.imread(osp.join(split_dir, name),
+                                  channel_order='rgb')
+                h, w = img.shape[:2]
+                s = min(scale[0] / w, scale[1] / h)
+                cache = {name: (mmcv.imresize(
+                    img, (int(w * s + .5), int(h * s + .5))), s)}
+            img, s = cache[name]
+            left, top, right, bottom = (
+                int(float(v) * s) for v in fields[1:5])
+            if native:
+                cx, cy = (left + right) // 2, (top + bottom) // 2
+                padded = np.pad(img, ((size, size), (size, size), (0, 0)))
+                y0, x0 = cy + size - size // 2, cx + size - size // 2
+                crop = padded[y0:y0 + size, x0:x0 + size]
+            else:
+                crop = mmcv.imresize(img[top:bottom + 1, left:right + 1],
+                                     (size, size))
+            images.append(crop)
+            labels.append(int(fields[5]))
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
+    return (x - 128.) / 64., torch.tensor(labels)
+
+
+class SignProbe(nn.Module):
+    """The tiny configs' backbone + a linear classifier."""
+
+    def __init__(self, center: bool) -> None:
+        super().__init__()
+        self.center = center
+        self.backbone = ResNetV1c(
+            depth=18,
+            stem_channels=16,
+            base_channels=16,
+            strides=(1, 2, 1, 1),
+            dilations=(1, 1, 2, 4),
+            out_indices=(3, ))
+        self.fc = nn.Linear(self.backbone.feat_dim, NUM_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat = self.backbone(x)[0]
+        if self.center:
+            h, w = feat.shape[2:]
+            feat = feat[:, :, h // 2 - 1:h // 2 + 1, w // 2 - 1:w // 2 + 1]
+        return self.fc(feat.mean((2, 3)))
+
+
+def train_probe(x, y, presentations: int, batch: int, lr: float,
+                center: bool, seed: int = 0) -> SignProbe:
+    """SGD (momentum 0.9, wd 5e-4, lr halved at 1/2, 3/4, 7/8 as the tiny
+    configs) on ``presentations // batch`` random batches."""
+    torch.manual_seed(seed)
+    model = SignProbe(center)
+    steps = max(presentations // batch, 1)
+    opt = torch.optim.SGD(
+        model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.MultiStepLR(
+        opt, [steps // 2, steps * 3 // 4, steps * 7 // 8], 0.5)
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(0, len(y), (batch, ))
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def accuracy(model: SignProbe, x, y) -> float:
+    return (model(x).argmax(1) == y).float().mean().item() * 100
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', default='data/synthetic/gtsdb',
+                        help='GTSDB root with TrainIJCNN2013/ and '
+                        'TestIJCNN2013/ (gt.txt + .ppm)')
+    parser.add_argument('--train-dir', default='TrainIJCNN2013')
+    parser.add_argument('--test-dir', default='TestIJCNN2013')
+    parser.add_argument('--scale', type=int, nargs=2, default=[512, 256],
+                        metavar=('W', 'H'),
+                        help='the configs\' Resize scale (keep ratio)')
+    parser.add_argument('--input', choices=['tight', 'native'],
+                        default='native')
+    parser.add_argument('--size', type=int, default=None,
+                        help='crop side (default 24 tight, 48 native)')
+    parser.add_argument('--presentations', type=int, nargs='+',
+                        default=[1600, 6400, 25600])
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--lr', type=float, default=0.005)
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    native = args.input == 'native'
+    size = args.size or (48 if native else 24)
+    xtr, ytr = load_boxes(
+        osp.join(args.data_root, args.train_dir), args.scale, size, native)
+    xte, yte = load_boxes(
+        osp.join(args.data_root, args.test_dir), args.scale, size, native)
+    print(f'{len(ytr)} training boxes ({len(set(ytr.tolist()))} classes), '
+          f'{len(yte)} test boxes; input {args.input} {size}x{size}, '
+          f'lr {args.lr}, batch {args.batch}, chance '
+          f'{100 / NUM_CLASSES:.1f}%')
+    print('presentations | epochs | train acc % | test acc % | seconds')
+    for n in args.presentations:
+        start = time.time()
+        model = train_probe(xtr, ytr, n, args.batch, args.lr, native,
+                            args.seed)
+        print(f'{n} | {n / len(ytr):.1f} | {accuracy(model, xtr, ytr):.1f}'
+              f' | {accuracy(model, xte, yte):.1f} | '
+              f'{time.time() - start:.0f}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
