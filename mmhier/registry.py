@@ -62,7 +62,7 @@ TRANSFORMS = Registry('transform', parent=MMSEG_TRANSFORMS,
 
 MODELS = Registry('model', parent=MMSEG_MODELS, locations=['mmhier.models'])
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMSEG_MODEL_WRAPPERS,
-                          locations=['mmhier.models'])
+                          locations=['mmhier.engine'])
 WEIGHT_INITIALIZERS = Registry('weight initializer',
                                parent=MMSEG_WEIGHT_INITIALIZERS,
                                locations=['mmhier.models'])

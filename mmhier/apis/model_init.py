@@ -27,20 +27,12 @@ from typing import Optional, Union
 
 import torch.nn as nn
 from mmengine.config import Config, ConfigDict
-from mmengine.model import BaseTTAModel, is_model_wrapper, \
-    revert_sync_batchnorm
+from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
 from mmhier.pruning import load_pruned_weights
-from mmhier.utils import load_checkpoint_safe
+from mmhier.utils import load_checkpoint_safe, unwrap_model
 from .hier_inference import class_to_node, inference_pipeline, model_taxonomy
-
-
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """The segmentor inside DDP and test-time-augmentation wrappers."""
-    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
-        model = model.module
-    return model
 
 
 def num_outputs(model: nn.Module) -> Optional[int]:

@@ -1,6 +1,7 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 from .collect_env import collect_env
 from .dist_utils import setup_cpu_distributed, teardown_distributed
+from .model_wrappers import unwrap_model
 from .safe_checkpoint import (CheckpointError, load_checkpoint_file,
                               load_checkpoint_safe,
                               register_safe_checkpoint_globals)
@@ -12,5 +13,5 @@ register_safe_checkpoint_globals()
 __all__ = [
     'collect_env', 'setup_cpu_distributed', 'teardown_distributed',
     'CheckpointError', 'load_checkpoint_file', 'load_checkpoint_safe',
-    'register_safe_checkpoint_globals'
+    'register_safe_checkpoint_globals', 'unwrap_model'
 ]

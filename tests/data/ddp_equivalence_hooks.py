@@ -29,12 +29,12 @@ import torch
 from mmengine.dist import all_gather_object, get_rank, is_main_process
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmcv.transforms import BaseTransform
 
 from mmhier.registry import HOOKS, TRANSFORMS
 from mmhier.taxonomy import LabelTree
+from mmhier.utils import unwrap_model
 
 
 @TRANSFORMS.register_module(force=True)
@@ -92,8 +92,7 @@ class DDPRecordHook(Hook):
         self.records = []
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if is_main_process():
             torch.save(model.state_dict(),
                        osp.join(runner.work_dir, 'init_weights.pth'))

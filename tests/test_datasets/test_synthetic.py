@@ -353,3 +353,15 @@ def test_reuse_rules(tiny_root, tmp_path):
     assert (stray / 'gtsdb' / 'TrainIJCNN2013' / 'gt.txt').exists()
     with pytest.raises(ValueError, match='kitti'):
         generate(str(tmp_path / 'bad'), datasets=('kitti', ))
+
+
+def test_scene_class_lut():
+    from mmhier.datasets.synthetic.labels import SceneClass, scene_class_lut
+    names = {c: 'road' if c == SceneClass.CURB else 'other'
+             for c in SceneClass}
+    lut = scene_class_lut(names, {'road': 7, 'other': 0})
+    assert lut.dtype == np.uint8 and len(lut) == len(SceneClass)
+    assert lut[SceneClass.CURB] == 7 and lut.sum() == 7
+    del names[SceneClass.SKY]
+    with pytest.raises(ValueError, match='SKY'):
+        scene_class_lut(names, {'road': 7, 'other': 0})

@@ -21,10 +21,11 @@ import warnings
 from typing import Iterator, Optional
 
 import numpy as np
-from mmengine.dist import get_dist_info, sync_random_seed
+from mmengine.dist import sync_random_seed
 from torch.utils.data import Sampler
 
 from mmhier.registry import DATA_SAMPLERS
+from .dist import sampler_rank_and_world_size
 
 
 @DATA_SAMPLERS.register_module()
@@ -69,12 +70,8 @@ class IdentityBalancedSampler(Sampler):
         if iters_per_epoch < 1:
             raise ValueError('IdentityBalancedSampler: iters_per_epoch must '
                              f'be >= 1, got {iters_per_epoch}')
-        dist_rank, dist_world = get_dist_info()
-        self.rank = dist_rank if rank is None else rank
-        self.world_size = dist_world if num_replicas is None else num_replicas
-        if not 0 <= self.rank < self.world_size:
-            raise ValueError(
-                f'rank {self.rank} is outside [0, {self.world_size})')
+        self.rank, self.world_size = sampler_rank_and_world_size(
+            rank, num_replicas)
         self.dataset = dataset
         self.batch_size = batch_size
         self.num_instances = num_instances

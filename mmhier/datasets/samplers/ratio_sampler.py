@@ -30,10 +30,11 @@ import itertools
 from typing import Iterator, List, Optional, Sequence, Union
 
 import torch
-from mmengine.dist import get_dist_info, sync_random_seed
+from mmengine.dist import sync_random_seed
 from torch.utils.data import BatchSampler, Sampler
 
 from mmhier.registry import DATA_SAMPLERS
+from .dist import sampler_rank_and_world_size
 
 
 def samples_per_source(batch_size: int,
@@ -137,12 +138,8 @@ class MultiSourceRatioSampler(Sampler):
                 f'source_ratio has {len(source_ratio)} entries but the '
                 f'dataset concatenates {len(dataset.cumulative_sizes)} '
                 'datasets')
-        dist_rank, dist_world = get_dist_info()
-        self.rank = dist_rank if rank is None else rank
-        self.world_size = dist_world if num_replicas is None else num_replicas
-        if not 0 <= self.rank < self.world_size:
-            raise ValueError(
-                f'rank {self.rank} is outside [0, {self.world_size})')
+        self.rank, self.world_size = sampler_rank_and_world_size(
+            rank, num_replicas)
 
         self.dataset = dataset
         self.source_ratio = list(source_ratio)

@@ -37,12 +37,29 @@ class Canvas:
         self.instance = np.zeros((height, width), np.int16)
 
     # ---------------------------------------------------------------- masks
-    def _local_box(self, xs: np.ndarray, ys: np.ndarray):
+    def _rasterise(self, xs: np.ndarray, ys: np.ndarray, draw):
+        """Draw a shape into a mask over its bounding box.
+
+        Args:
+            xs, ys (np.ndarray): Coordinates whose bounding box holds the
+                shape; it is clipped to the canvas.
+            draw (callable): ``draw(mask, x0, y0)`` draws the shape with
+                value 1 into the zero ``uint8`` ``mask`` whose top-left pixel
+                is the canvas pixel ``(x0, y0)``.
+
+        Returns:
+            tuple | None: ``(bool mask, x0, y0)``, or None when the box lies
+            outside the canvas.
+        """
         x0 = max(int(np.floor(xs.min())), 0)
         y0 = max(int(np.floor(ys.min())), 0)
         x1 = min(int(np.ceil(xs.max())) + 1, self.width)
         y1 = min(int(np.ceil(ys.max())) + 1, self.height)
-        return x0, y0, x1, y1
+        if x1 <= x0 or y1 <= y0:
+            return None
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        draw(mask, x0, y0)
+        return mask.astype(bool), x0, y0
 
     def polygon_mask(self, pts: np.ndarray):
         """Rasterise one polygon ``(N, 2)`` or several ``(K, N, 2)``;
@@ -53,13 +70,12 @@ class Canvas:
         # Keep coordinates in a range cv2's int32 fixed point handles.
         polys = np.clip(polys, -8 * self.width, 9 * self.width)
         flat = polys.reshape(-1, 2)
-        x0, y0, x1, y1 = self._local_box(flat[:, 0], flat[:, 1])
-        if x1 <= x0 or y1 <= y0:
-            return None
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        local = np.round(polys - (x0, y0)).astype(np.int32)
-        cv2.fillPoly(mask, list(local), 1)
-        return mask.astype(bool), x0, y0
+
+        def draw(mask, x0, y0):
+            local = np.round(polys - (x0, y0)).astype(np.int32)
+            cv2.fillPoly(mask, list(local), 1)
+
+        return self._rasterise(flat[:, 0], flat[:, 1], draw)
 
     def ellipse_mask(self,
                      cx: float,
@@ -70,41 +86,40 @@ class Canvas:
         """Rasterise a filled ellipse; returns ``(mask, x0, y0)`` or None."""
         ax, ay = max(ax, 0.5), max(ay, 0.5)
         r = max(ax, ay)
-        x0, y0, x1, y1 = self._local_box(np.array([cx - r, cx + r]),
-                                         np.array([cy - r, cy + r]))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.ellipse(mask, (int(round(cx - x0)), int(round(cy - y0))),
-                    (int(round(ax)), int(round(ay))), angle, 0, 360, 1, -1)
-        return mask.astype(bool), x0, y0
+
+        def draw(mask, x0, y0):
+            cv2.ellipse(mask, (int(round(cx - x0)), int(round(cy - y0))),
+                        (int(round(ax)), int(round(ay))), angle, 0, 360, 1,
+                        -1)
+
+        return self._rasterise(
+            np.array([cx - r, cx + r]), np.array([cy - r, cy + r]), draw)
 
     def ring_mask(self, cx: float, cy: float, radius: float, thickness: float):
         """Rasterise a circle outline (a wheel); returns mask tuple or None."""
         r = radius + thickness
-        x0, y0, x1, y1 = self._local_box(np.array([cx - r, cx + r]),
-                                         np.array([cy - r, cy + r]))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.circle(mask, (int(round(cx - x0)), int(round(cy - y0))),
-                   max(int(round(radius)), 1), 1, max(int(round(thickness)),
-                                                      1))
-        return mask.astype(bool), x0, y0
+
+        def draw(mask, x0, y0):
+            cv2.circle(mask, (int(round(cx - x0)), int(round(cy - y0))),
+                       max(int(round(radius)), 1), 1,
+                       max(int(round(thickness)), 1))
+
+        return self._rasterise(
+            np.array([cx - r, cx + r]), np.array([cy - r, cy + r]), draw)
 
     def line_mask(self, p0, p1, thickness: float):
         """Rasterise a thick line segment; returns mask tuple or None."""
         t = max(thickness, 1.0)
         xs, ys = np.array([p0[0], p1[0]]), np.array([p0[1], p1[1]])
-        x0, y0, x1, y1 = self._local_box(np.concatenate([xs - t, xs + t]),
-                                         np.concatenate([ys - t, ys + t]))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.line(mask, (int(round(p0[0] - x0)), int(round(p0[1] - y0))),
-                 (int(round(p1[0] - x0)), int(round(p1[1] - y0))), 1,
-                 max(int(round(t)), 1))
-        return mask.astype(bool), x0, y0
+
+        def draw(mask, x0, y0):
+            cv2.line(mask, (int(round(p0[0] - x0)), int(round(p0[1] - y0))),
+                     (int(round(p1[0] - x0)), int(round(p1[1] - y0))), 1,
+                     max(int(round(t)), 1))
+
+        return self._rasterise(
+            np.concatenate([xs - t, xs + t]), np.concatenate([ys - t, ys + t]),
+            draw)
 
     # -------------------------------------------------------------- painting
     def paint(self,

@@ -19,7 +19,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from .io import write_gray_png, write_rgb_png
-from .labels import NUM_SCENE_CLASSES, SceneClass
+from .labels import SceneClass, scene_class_lut
 from .scene import render_street_scene
 from .style import SceneStyle
 
@@ -94,10 +94,8 @@ _SCENE_TO_CITYSCAPES = {
     SceneClass.BICYCLE: 'bicycle',
     SceneClass.MOTORCYCLE: 'motorcycle',
 }
-assert len(_SCENE_TO_CITYSCAPES) == NUM_SCENE_CLASSES
-SCENE_TO_LABEL_ID = np.array(
-    [CITYSCAPES_NAME_TO_ID[_SCENE_TO_CITYSCAPES[c]] for c in SceneClass],
-    np.uint8)
+SCENE_TO_LABEL_ID = scene_class_lut(_SCENE_TO_CITYSCAPES,
+                                    CITYSCAPES_NAME_TO_ID)
 
 #: City names used for each split (real Cityscapes cities).
 CITIES = dict(

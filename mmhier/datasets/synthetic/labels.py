@@ -10,6 +10,9 @@ apart, which is what produces the real label conflicts: Cityscapes folds
 faces into ``traffic sign``, while Vistas keeps them apart.
 """
 from enum import IntEnum
+from typing import Dict
+
+import numpy as np
 
 
 class SceneClass(IntEnum):
@@ -37,3 +40,21 @@ class SceneClass(IntEnum):
 
 
 NUM_SCENE_CLASSES = len(SceneClass)
+
+
+def scene_class_lut(names: Dict['SceneClass', str],
+                    name_to_id: Dict[str, int]) -> np.ndarray:
+    """Lookup table ``SceneClass -> label id`` of one dataset.
+
+    Args:
+        names (dict): The dataset's class name for every scene class.
+        name_to_id (dict): The dataset's label id of each class name.
+
+    Returns:
+        np.ndarray: ``uint8`` array of length ``NUM_SCENE_CLASSES``; index a
+        scene label map with it to get the dataset's label map.
+    """
+    missing = [c.name for c in SceneClass if c not in names]
+    if missing:
+        raise ValueError(f'no dataset class for scene classes {missing}')
+    return np.array([name_to_id[names[c]] for c in SceneClass], np.uint8)

@@ -21,7 +21,7 @@ import numpy as np
 from mmseg.datasets import MapillaryDataset_v1
 
 from .io import write_jpg, write_palette_png
-from .labels import NUM_SCENE_CLASSES, SceneClass
+from .labels import SceneClass, scene_class_lut
 from .scene import render_street_scene
 from .style import SceneStyle
 
@@ -144,9 +144,7 @@ _SCENE_TO_VISTAS = {
     SceneClass.BICYCLE: 'object--vehicle--bicycle',
     SceneClass.MOTORCYCLE: 'object--vehicle--motorcycle',
 }
-assert len(_SCENE_TO_VISTAS) == NUM_SCENE_CLASSES
-SCENE_TO_VISTAS_ID = np.array(
-    [VISTAS_NAME_TO_ID[_SCENE_TO_VISTAS[c]] for c in SceneClass], np.uint8)
+SCENE_TO_VISTAS_ID = scene_class_lut(_SCENE_TO_VISTAS, VISTAS_NAME_TO_ID)
 
 _KEY_ALPHABET = np.array(
     list('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'))

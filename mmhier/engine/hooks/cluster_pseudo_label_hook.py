@@ -1,6 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 import copy
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -9,12 +9,13 @@ from mmengine.dist import (broadcast, broadcast_object_list, collect_results,
                            get_dist_info, is_main_process)
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 
 from mmhier.models.uda.clustering import (dbscan_jaccard, kmeans,
                                           l2_normalize)
 from mmhier.registry import HOOKS
+from mmhier.utils import unwrap_model
+from ..param_replacement import param_index, sync_after_param_replacement
 
 
 @HOOKS.register_module()
@@ -135,11 +136,6 @@ class ClusterPseudoLabelHook(Hook):
     # ------------------------------------------------------------------
     # hook points
     # ------------------------------------------------------------------
-    @staticmethod
-    def _unwrap(runner) -> nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def before_train(self, runner) -> None:
         """Check the model and the loop, and push restored pseudo labels
         (resume) into the sampler."""
@@ -149,7 +145,7 @@ class ClusterPseudoLabelHook(Hook):
                 'ClusterPseudoLabelHook(by_epoch=True) with an '
                 'IterBasedTrainLoop would cluster only once; use '
                 'by_epoch=False, interval=<iterations per epoch, e.g. 400>')
-        model = self._unwrap(runner)
+        model = unwrap_model(runner.model)
         for attr in ('pseudo_labels', 'set_pseudo_labels',
                      'reset_classifiers', 'cluster_features'):
             if not hasattr(model, attr):
@@ -180,7 +176,7 @@ class ClusterPseudoLabelHook(Hook):
         its weights (and, on resume, the optimizer state) are loaded."""
         self._auto_eps = checkpoint.get('meta', {}).get(
             'cluster_eps', self._auto_eps)
-        model = self._unwrap(runner)
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'adapt_to_state_dict'):
             return
         state = checkpoint.get('state_dict', checkpoint)
@@ -188,16 +184,19 @@ class ClusterPseudoLabelHook(Hook):
             k[len('module.'):] if k.startswith('module.') else k: v
             for k, v in state.items()
         }
-        names = _param_names(model)
+        old_index = param_index(model)
         if model.adapt_to_state_dict(state):
-            self._sync_optimizer(runner, model, names)
+            # the classifiers were re-created: the optimizer forgets its state
+            # and takes them; a DDP wrapper is rebuilt around them
+            sync_after_param_replacement(
+                runner, optimizer='repoint', old_index=old_index)
 
     # ------------------------------------------------------------------
     # the clustering step
     # ------------------------------------------------------------------
     def cluster(self, runner) -> Tuple[np.ndarray, np.ndarray]:
         """Extract, cluster, broadcast and apply new pseudo labels."""
-        model = self._unwrap(runner)
+        model = unwrap_model(runner.model)
         _, world_size = get_dist_info()
         if world_size > 1:
             # DDP broadcasts rank 0's buffers at the start of every forward;
@@ -243,13 +242,14 @@ class ClusterPseudoLabelHook(Hook):
               centroids: np.ndarray) -> None:
         """Write the labels, re-init the classifiers, reset the optimizer,
         relabel the sampler."""
-        model = self._unwrap(runner)
-        names = _param_names(model)
+        model = unwrap_model(runner.model)
+        old_index = param_index(model)
         device = model.pseudo_labels.device
         model.set_pseudo_labels(torch.from_numpy(labels).to(device))
         model.reset_classifiers(
             torch.from_numpy(l2_normalize(centroids)).to(device))
-        self._sync_optimizer(runner, model, names)
+        sync_after_param_replacement(
+            runner, optimizer='repoint', old_index=old_index)
         self._push_to_sampler(runner, labels)
 
     def _extract(self, runner, model: nn.Module) -> Optional[np.ndarray]:
@@ -316,43 +316,3 @@ class ClusterPseudoLabelHook(Hook):
         sampler = getattr(runner.train_dataloader, 'sampler', None)
         if sampler is not None and hasattr(sampler, 'set_labels'):
             sampler.set_labels(np.asarray(labels))
-
-    @staticmethod
-    def _sync_optimizer(runner, model: nn.Module, old_names: dict) -> bool:
-        """Clear the optimizer state and re-point its param groups at the
-        model's current parameters (classifiers may have been re-created);
-        under DDP the model is re-wrapped when parameters were replaced."""
-        optim_wrapper = getattr(runner, 'optim_wrapper', None)
-        optimizer = getattr(optim_wrapper, 'optimizer', None)
-        params = dict(model.named_parameters())
-        replaced = False
-        if isinstance(optimizer, torch.optim.Optimizer):
-            for group in optimizer.param_groups:
-                new_params = []
-                for p in group['params']:
-                    name = old_names.get(id(p), (None, ))[0]
-                    if name is None:
-                        raise RuntimeError(
-                            'ClusterPseudoLabelHook: the optimizer holds a '
-                            'parameter that is not in the model')
-                    new_params.append(params[name])
-                    replaced |= new_params[-1] is not p
-                group['params'] = new_params
-            optimizer.state.clear()
-        if is_model_wrapper(runner.model) and any(
-                id(p) not in old_names or old_names[id(p)][2] != tuple(
-                    p.shape) for p in params.values()):
-            # DDP registered the old parameters/shapes: wrap the model again
-            runner.model = runner.wrap_model(
-                runner.cfg.get('model_wrapper_cfg'), model)
-        return replaced
-
-
-def _param_names(model: nn.Module) -> Dict[int, tuple]:
-    """id(parameter) -> (name, parameter, shape), taken before classifiers
-    are re-created or reshaped; holding the old parameters keeps their ids
-    unique."""
-    return {
-        id(p): (n, p, tuple(p.shape))
-        for n, p in model.named_parameters()
-    }

@@ -4,9 +4,9 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmhier.registry import HOOKS
+from mmhier.utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -72,11 +72,6 @@ class MeanNetHook(Hook):
         self._selecting = False
 
     @staticmethod
-    def _unwrap(runner) -> nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
-    @staticmethod
     def pairs_of(model: nn.Module) -> List[Tuple[str, str]]:
         """The model's (peer, mean net) attribute names."""
         if not hasattr(model, 'mean_net_pairs'):
@@ -88,7 +83,7 @@ class MeanNetHook(Hook):
     def before_train(self, runner) -> None:
         """Check that every (peer, mean net) pair exists and matches, and
         that the mean nets get no gradient."""
-        model = self._unwrap(runner)
+        model = unwrap_model(runner.model)
         pairs = self.pairs_of(model)
         for peer_name, mean_name in pairs:
             for name in (peer_name, mean_name):
@@ -137,7 +132,7 @@ class MeanNetHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         """Update the mean nets with t = ``runner.iter`` (the index of the
         iteration that has just run)."""
-        self.update(self._unwrap(runner), runner.iter)
+        self.update(unwrap_model(runner.model), runner.iter)
 
     # ------------------------------------------------------------------
     # choice of the inference mean net
@@ -151,7 +146,7 @@ class MeanNetHook(Hook):
             raise KeyError(
                 f'MeanNetHook: select_metric {self.select_metric!r} is not in '
                 f'the validation results {sorted(metrics)}')
-        model = self._unwrap(runner)
+        model = unwrap_model(runner.model)
         current = int(model.best_mean)
         if getattr(model, 'test_net', 'auto') != 'auto' or \
                 len(self.pairs_of(model)) < 2:

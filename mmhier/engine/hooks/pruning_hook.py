@@ -1,6 +1,5 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Structural (channel) pruning inside an MMEngine training run."""
-import copy
 import hashlib
 from typing import Optional, Sequence, Union
 
@@ -9,9 +8,6 @@ import torch.nn as nn
 from mmengine.dist import (all_gather_object, broadcast_object_list,
                            get_rank, get_world_size)
 from mmengine.hooks import EMAHook, Hook
-from mmengine.model import is_model_wrapper
-from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmengine.optim.scheduler import _ParamScheduler
 
 from mmhier.pruning.history import (HISTORY_META_KEY, PruningHistory,
                                     get_submodule, history_from_checkpoint)
@@ -19,86 +15,11 @@ from mmhier.pruning.planner import (PruningPlanner,
                                     example_inputs_from_batch, step_ratio)
 from mmhier.pruning.report import count_params_flops, summary_line
 from mmhier.registry import HOOKS
+from mmhier.utils import unwrap_model
+from ..param_replacement import (refresh_ema_hooks,
+                                 sync_after_param_replacement)
 
 SOURCE = 'PruningHook'
-
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    return model.module if is_model_wrapper(model) else model
-
-
-def _optim_wrappers(optim_wrapper) -> dict:
-    if isinstance(optim_wrapper, OptimWrapperDict):
-        return dict(optim_wrapper.items())
-    return {'': optim_wrapper}
-
-
-def _copy_hyper_params(old, new) -> None:
-    """Carry the current lr / momentum / ... (not the state) over."""
-    old_w, new_w = _optim_wrappers(old), _optim_wrappers(new)
-    for name, old_opt in old_w.items():
-        og, ng = old_opt.optimizer.param_groups, \
-            new_w[name].optimizer.param_groups
-        if len(og) != len(ng) or any(
-                len(a['params']) != len(b['params']) for a, b in zip(og, ng)):
-            raise RuntimeError(
-                f'optimizer {name or "optim_wrapper"}: the rebuilt optimizer '
-                'groups the parameters differently from the old one '
-                f'({[len(g["params"]) for g in og]} vs '
-                f'{[len(g["params"]) for g in ng]} params per group)')
-        for a, b in zip(og, ng):
-            b.update({k: v for k, v in a.items() if k != 'params'})
-    if hasattr(old, 'loss_scaler') and hasattr(new, 'loss_scaler'):
-        new.loss_scaler.load_state_dict(old.loss_scaler.state_dict())
-
-
-def _schedulers_built(schedulers) -> bool:
-    """True for built schedulers (list, or dict of lists), False for
-    configs / None."""
-    if isinstance(schedulers, dict) and 'type' not in schedulers:
-        groups = list(schedulers.values())
-    else:
-        groups = [schedulers]
-    return bool(groups) and all(
-        isinstance(g, list) and g and isinstance(g[0], _ParamScheduler)
-        for g in groups)
-
-
-def rebuild_optimization(runner, in_training: bool) -> None:
-    """Rebuild the optimizer (and its schedulers) over the pruned params.
-
-    The old optimizer holds the *old* Parameter objects and their momentum
-    / Adam moments in the unpruned shapes (the YOLOR pitfall of carrying the
-    unpruned optimizer state into the pruned model). A new optim wrapper is
-    built from ``cfg.optim_wrapper`` (so ``paramwise_cfg`` sees the pruned
-    model), with empty state, the old groups' current hyper-parameters, and
-    param schedulers rebuilt on it with the old schedulers' state.
-
-    Args:
-        runner (Runner): The runner.
-        in_training (bool): Re-initialise the gradient-accumulation counters
-            (the runner does it itself after ``load_or_resume``).
-    """
-    old = runner.optim_wrapper
-    if not isinstance(old, OptimWrapper):
-        return  # not built yet: it will be built from the pruned model
-    new = runner.build_optim_wrapper(copy.deepcopy(runner.cfg.optim_wrapper))
-    runner.optim_wrapper = new
-    old_schedulers = runner.param_schedulers
-    if _schedulers_built(old_schedulers):
-        runner.param_schedulers = runner.build_param_scheduler(
-            copy.deepcopy(runner.cfg.param_scheduler))
-        olds = old_schedulers if isinstance(old_schedulers, dict) else {
-            '': old_schedulers}
-        news = runner.param_schedulers if isinstance(
-            runner.param_schedulers, dict) else {'': runner.param_schedulers}
-        for key, schedulers in olds.items():
-            for o, n in zip(schedulers, news[key]):
-                n.load_state_dict(o.state_dict())
-    _copy_hyper_params(old, new)
-    if in_training:
-        new.initialize_count_status(runner.model, runner.iter,
-                                    runner.max_iters)
 
 
 @HOOKS.register_module()
@@ -219,7 +140,7 @@ class PruningHook(Hook):
             self.prune_step(runner, data_batch)
 
     def before_train(self, runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         for name in [self.module] + self.replicate_to:
             get_submodule(model, name)  # fail early with the available names
         self._maybe_prune(runner, runner.epoch if self.by_epoch else
@@ -268,7 +189,7 @@ class PruningHook(Hook):
     def _decide(self, runner, data_batch) -> dict:
         """Rank 0: choose and apply the ops of the next step (Taylor
         gradients already in ``.grad``, see :meth:`prune_step`)."""
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         target = get_submodule(model, self.module)
         if data_batch is None and self.input_shape is None:
             data_batch = self._first_batch(runner)
@@ -301,7 +222,8 @@ class PruningHook(Hook):
             # rank alone in a collective waits forever. Rank 0 decides.
             if data_batch is None:
                 data_batch = self._first_batch(runner)
-            self._taylor_gradients(runner, _unwrap(runner.model), data_batch)
+            self._taylor_gradients(runner, unwrap_model(runner.model),
+                                   data_batch)
         plan = [self._decide(runner, data_batch)] if get_rank() == 0 \
             else [None]
         if distributed:
@@ -310,7 +232,7 @@ class PruningHook(Hook):
         record = plan['record']
         start = len(self.history)
         self.history.append(record)
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if get_rank() == 0:  # `module` is pruned already: replay the rest
             if self.replicate_to:
                 PruningHistory([dict(record, targets=self.replicate_to)
@@ -350,22 +272,15 @@ class PruningHook(Hook):
         """Apply records ``start:`` to MMEngine EMAHook averaged copies."""
         for hook in runner.hooks:
             ema_model = getattr(hook, 'ema_model', None)
-            if not isinstance(hook, EMAHook) or ema_model is None:
-                continue
-            self.history.replay(ema_model.module, start)
-            if ema_model.update_buffers:
-                ema_model.avg_parameters = ema_model.module.state_dict()
-            else:
-                ema_model.avg_parameters = dict(
-                    ema_model.module.named_parameters())
+            if isinstance(hook, EMAHook) and ema_model is not None:
+                self.history.replay(ema_model.module, start)
+        refresh_ema_hooks(runner)
 
     def _rebuild(self, runner, in_training: bool) -> None:
-        model = _unwrap(runner.model)
-        rebuild_optimization(runner, in_training)
-        if is_model_wrapper(runner.model):
-            # DDP registered the old parameters and their buckets.
-            runner.model = runner.wrap_model(
-                copy.deepcopy(runner.cfg.get('model_wrapper_cfg')), model)
+        """Rebuild the optimizer and schedulers over the pruned parameters
+        and re-wrap a DDP-wrapped model."""
+        sync_after_param_replacement(
+            runner, optimizer='rebuild', in_training=in_training)
 
     # ------------------------------------------------------------ checkpoint
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -384,7 +299,7 @@ class PruningHook(Hook):
                 'that is not a prefix of the checkpoint\'s pruning history; '
                 'cannot load this checkpoint into it')
         start = len(applied)
-        loaded.replay(_unwrap(runner.model), start)
+        loaded.replay(unwrap_model(runner.model), start)
         self.history = loaded
         self._replay_on_ema(runner, start)
         self._rebuild(runner, in_training=False)
