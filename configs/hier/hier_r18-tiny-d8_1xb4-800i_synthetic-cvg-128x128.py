@@ -14,7 +14,7 @@
 # is the paper's (SGD momentum 0.9, lr halved three times, lambda 1.0 / 0.1
 # / 0.1)
 # with a larger lr and weight decay for a from-scratch model. A few minutes
-# on 2 CPU cores; tools/analysis/hier_vs_flat.py compares it with
+# on 2 CPU cores; tools/experiments/hier_vs_flat.py compares it with
 # configs/flat/flat_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py.
 _base_ = [
     '../_base_/models/hier_r50-d8.py',

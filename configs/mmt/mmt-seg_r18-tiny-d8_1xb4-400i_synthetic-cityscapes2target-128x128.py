@@ -7,7 +7,7 @@
 # capped at 0.9) and the soft hierarchical loss (weight 0.8) against the
 # OTHER peer's mean net, each peer on its own SegViewAugment view.
 # Stage 1, the source-only checkpoint the peers start from: tools/train.py
-# with ./seg-source-only_<same suffix>.py (or tools/analysis/
+# with ./seg-source-only_<same suffix>.py (or tools/experiments/
 # mmt_seg_experiment.py, which runs all the stages and arms).
 # Two source seeds: --cfg-options model.peer_init="['a.pth','b.pth']".
 _base_ = [

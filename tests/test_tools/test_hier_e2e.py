@@ -82,12 +82,14 @@ def test_train_test_infer_three_datasets(synthetic_root, tool, tmp_path):
     assert mmcv.imread(str(pngs[0])).shape == (h, 5 * w, 3)
 
 
-def _hier_vs_flat():
+def _hier_vs_flat(monkeypatch):
     import importlib.util
+    folder = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+        __file__)))), 'tools', 'experiments')
+    # run as a script, the driver finds ``common`` in its own folder
+    monkeypatch.syspath_prepend(folder)
     spec = importlib.util.spec_from_file_location(
-        'hier_vs_flat',
-        osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-            __file__)))), 'tools', 'analysis', 'hier_vs_flat.py'))
+        'hier_vs_flat', osp.join(folder, 'hier_vs_flat.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -97,7 +99,7 @@ def test_hier_vs_flat_same_budget_and_table(monkeypatch):
     import argparse
 
     import pytest
-    hvf = _hier_vs_flat()
+    hvf = _hier_vs_flat(monkeypatch)
     monkeypatch.chdir(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
         __file__)))))
     args = argparse.Namespace(iters=16, seed=3, num_workers=0,

@@ -14,7 +14,7 @@ eagerly under ``torch.no_grad`` or as the ONNX graph that
 :func:`mmhier.deploy.export_onnx` writes, in onnxruntime on the CPU. PyTorch
 and onnxruntime both use ``--threads`` threads (default: the number of
 cores). Pruning: Torch-Pruning via :class:`mmhier.pruning.PruningPlanner`,
-backbone channels only, as ``tools/analysis/benchmark_pruning.py``.
+backbone channels only, as ``tools/benchmarks/benchmark_pruning.py``.
 
 Per row: wall-clock and process CPU time (all threads) of ``--iters`` timed
 passes after ``--warmup`` untimed ones, as min / median / max, the speed-up

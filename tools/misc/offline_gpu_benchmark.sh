@@ -14,7 +14,7 @@
 # Installs only the wheels whose package is missing (--no-deps), builds mmcv
 # 2.1.0 with CPU ops (enough to import mmseg; the model runs on the GPU) as a
 # wheel once, kept in $W/mmcv for the next run, and prints
-# tools/analysis/benchmark.py's tables for the paper's 520x706 input (fp32 and
+# tools/benchmarks/benchmark.py's tables for the paper's 520x706 input (fp32 and
 # AMP each): the hierarchical R50-D8 at batch 1, at batch 1 and 16 with
 # channels_last, and the flat FCN on the same backbone (FULL=0 skips all but
 # the first), then a summary: inference fps / images/s and the training-step
@@ -82,7 +82,7 @@ ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}
 bench() {  # bench NAME CONFIG [benchmark.py options]
   local name=$1 config=$2; shift 2
   el "-- $name"
-  PYTHONPATH=. $PY tools/analysis/benchmark.py "$config" --shape 520 706 \
+  PYTHONPATH=. $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
     --iters "$ITERS" --warmup "$WARMUP" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
 }
 bench hier_b1 $CONFIG

@@ -6,7 +6,7 @@
 #     _base_ = [..., '../_base_/schedules/input_pipeline.py']
 #     train_dataloader = dict(**_base_.fast_train_loader)
 #     val_dataloader = dict(**_base_.fast_val_loader)
-# Check with `python tools/analysis/benchmark_dataloader.py CONFIG` that the
+# Check with `python tools/benchmarks/benchmark_dataloader.py CONFIG` that the
 # data pipeline outruns the model.
 fast_train_loader = dict(
     num_workers=4, persistent_workers=True, pin_memory=True,

@@ -71,7 +71,7 @@ class ClusterPseudoLabelHook(Hook):
         kmeans_init (str, optional): ``'random'`` or ``'k-means++'``; None
             keeps the backend's default (faiss: random, scikit-learn:
             k-means++, whose initialisation dominates its run time for
-            500 clusters, see tools/analysis/benchmark_kmeans.py).
+            500 clusters, see tools/benchmarks/benchmark_kmeans.py).
         eps (float, optional): DBSCAN radius; None = the authors' automatic
             choice from ``rho`` at the first clustering.
         rho (float): Fraction of smallest distances for the automatic eps.

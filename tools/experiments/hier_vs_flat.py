@@ -27,7 +27,7 @@ accuracy on the pixels the levels above routed correctly)::
 
     python tools/dataset_converters/generate_synthetic.py \\
         --out-dir data/synthetic
-    python tools/analysis/hier_vs_flat.py --iters 800 --jobs 2 \\
+    python tools/experiments/hier_vs_flat.py --iters 800 --jobs 2 \\
         --work-dir work_dirs/hier_vs_flat --data-root data/synthetic
 
 Each run writes its derived config, logs, checkpoint and ``metrics.json``
@@ -39,15 +39,15 @@ import glob
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from mmengine.config import Config
 from prettytable import PrettyTable
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+import common
+from common import run
+
 _TINY = 'r18-tiny-d8_1xb4-800i_synthetic'
 HIER_CONFIG = f'configs/hier/hier_{_TINY}-cvg-128x128.py'
 FLAT_CONFIG = f'configs/flat/flat_{_TINY}-cvg-128x128.py'
@@ -109,28 +109,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def _set_data_root(node, data_root: str) -> int:
-    """Point every dataset ``data_root`` (and the class-subset rule's
-    ``train_ann_file``) under ``data_root``; returns how many
-    ``data_root`` keys were changed."""
-    count = 0
-    if isinstance(node, dict):
-        if 'data_root' in node:
-            node['data_root'] = osp.join(data_root,
-                                         osp.basename(node['data_root']))
-            count += 1
-        if node.get('train_ann_file'):
-            # <root>/gtsdb/TrainIJCNN2013/gt.txt
-            parts = node['train_ann_file'].split('/')
-            node['train_ann_file'] = osp.join(data_root, *parts[-3:])
-        for value in node.values():
-            count += _set_data_root(value, data_root)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            count += _set_data_root(value, data_root)
-    return count
-
-
 def _dataset_names(cfg: Config) -> list:
     """``dataset_name`` of every test dataset (mmhier defaults when unset)."""
     defaults = dict(HierCityscapesDataset='cityscapes',
@@ -148,12 +126,8 @@ def _dataset_names(cfg: Config) -> list:
 def derive_config(path: str, args) -> Config:
     """The config with the experiment's budget, data root and per-level
     evaluators."""
-    cfg = Config.fromfile(path)
+    cfg = common.derive_config(path, args, args.iters)
     iters = args.iters
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = iters + 1  # evaluated by tools/test.py
-    cfg.default_hooks.checkpoint.interval = iters
-    cfg.default_hooks.logger.interval = max(1, min(50, iters // 10))
     if len(cfg.param_scheduler) != 1 or \
             cfg.param_scheduler[0].type != 'MultiStepLR':
         raise ValueError(f'{path}: expected one MultiStepLR scheduler')
@@ -161,14 +135,8 @@ def derive_config(path: str, args) -> Config:
         iters // 2, iters * 3 // 4, iters * 7 // 8
     ]
     cfg.param_scheduler[0].end = iters
-    cfg.randomness = dict(seed=args.seed)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].num_workers = args.num_workers
-        cfg[loader].persistent_workers = args.num_workers > 0
-        if _set_data_root(cfg[loader].dataset, args.data_root) == 0:
-            raise ValueError(f'{path}: {loader} has no data_root')
     metric = copy.deepcopy(cfg.test_evaluator)
-    _set_data_root(metric, args.data_root)
+    common.set_data_root(metric, args.data_root)
     # per-level scores on the tree for every dataset, beside the
     # per-dataset scores in each dataset's own label space
     levels = [
@@ -204,23 +172,6 @@ def check_same_budget(cfgs: dict) -> None:
                 sampler != ref.train_dataloader.sampler:
             raise ValueError(f'{names[0]} and {name} differ in sampler: '
                              f'{ref.train_dataloader.sampler} vs {sampler}')
-
-
-def run(cmd, log_file: str, threads: int = 0) -> None:
-    """Run ``python cmd...`` from the repository root, output to
-    ``log_file``."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-    if threads:
-        env['OMP_NUM_THREADS'] = str(threads)
-    proc = subprocess.run([sys.executable] + cmd, cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    with open(log_file, 'w') as f:
-        f.write(proc.stdout)
-    if proc.returncode != 0:
-        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
-                           f'{proc.stdout[-4000:]}')
 
 
 def test(name: str, cfg_path: str, ckpt: str, work_dir: str, tag: str,

@@ -2,7 +2,7 @@
 """Accuracy of the tiny hierarchical model before pruning, right after 50%
 channel pruning of its backbone, and after fine-tuning.
 
-    python tools/analysis/prune_finetune_tiny.py --train-iters 400 \\
+    python tools/experiments/prune_finetune_tiny.py --train-iters 400 \\
         --finetune-iters 200 --work-dir work_dirs/prune_finetune_tiny
 
 Stages, each through the project's own tools in a subprocess:
@@ -31,14 +31,14 @@ import glob
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 import time
 
 from mmengine.config import Config
 from prettytable import PrettyTable
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+import common
+from common import REPO, run
+
 CONFIG = 'configs/hier/hier_tiny_1xb4-200i_synthetic-cityscapes-128x128.py'
 
 
@@ -77,47 +77,11 @@ def parse_args():
     return args
 
 
-def run(cmd, log_file: str) -> None:
-    """Run ``python cmd...`` from the repository root, output to
-    ``log_file``."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-    proc = subprocess.run([sys.executable] + cmd, cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    with open(log_file, 'w') as f:
-        f.write(proc.stdout)
-    if proc.returncode != 0:
-        raise RuntimeError(f'{" ".join(cmd)} failed ({proc.returncode}), '
-                           f'log {log_file}:\n{proc.stdout[-4000:]}')
-
-
-def _set_data_root(node, data_root: str) -> int:
-    """Point every dataset ``data_root`` at ``data_root/<its folder>``;
-    returns how many were changed."""
-    count = 0
-    if isinstance(node, dict):
-        if 'data_root' in node:
-            node['data_root'] = osp.join(data_root,
-                                         osp.basename(node['data_root']))
-            count += 1
-        for value in node.values():
-            count += _set_data_root(value, data_root)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            count += _set_data_root(value, data_root)
-    return count
-
-
 def derive_config(args, iters: int, load_from=None, replay=False,
                   lr=None) -> Config:
     """``--config`` with a budget of ``iters``, the data root, and for the
     pruned stages ``load_from`` and a replay-only ``PruningHook``."""
-    cfg = Config.fromfile(osp.join(REPO, args.config))
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = iters + 1  # scored by tools/test.py
-    cfg.default_hooks.checkpoint.interval = iters
-    cfg.default_hooks.logger.interval = max(1, min(50, iters // 10))
+    cfg = common.derive_config(osp.join(REPO, args.config), args, iters)
     for sched in cfg.param_scheduler:
         if sched.get('by_epoch', True):
             raise ValueError(f'{args.config}: expected iteration-based '
@@ -125,12 +89,6 @@ def derive_config(args, iters: int, load_from=None, replay=False,
         sched.end = iters
     if lr is not None:
         cfg.optim_wrapper.optimizer.lr = lr
-    cfg.randomness = dict(seed=args.seed)
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].num_workers = args.num_workers
-        cfg[loader].persistent_workers = args.num_workers > 0
-        if _set_data_root(cfg[loader].dataset, args.data_root) == 0:
-            raise ValueError(f'{args.config}: {loader} has no data_root')
     cfg.load_from = load_from
     if replay:
         cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [

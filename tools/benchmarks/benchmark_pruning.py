@@ -3,7 +3,7 @@
 ResNet-50-D8 segmentor (``configs/_base_/models/hier_r50-d8.py``, the
 HierarchicalDecodeHead on the paper's label tree) at 512x1024.
 
-    OMP_NUM_THREADS=2 python tools/analysis/benchmark_pruning.py \
+    OMP_NUM_THREADS=2 python tools/benchmarks/benchmark_pruning.py \
         [--shape 512 1024] [--ratio 0.5] [--iters 3]
 
 Prints parameters and FLOPs (Torch-Pruning's counter, multiply-accumulates)

@@ -24,7 +24,7 @@ one image does not move mIoU by a point)::
     python tools/dataset_converters/generate_synthetic.py \
         --out-dir data/synthetic_mmt --datasets cityscapes cityscapes_target \
         --num-val 60
-    OMP_NUM_THREADS=1 python tools/analysis/mmt_seg_experiment.py \
+    OMP_NUM_THREADS=1 python tools/experiments/mmt_seg_experiment.py \
         --data-root data/synthetic_mmt --adapt-seeds 0 1 2 3 4 --jobs 2
 """
 import argparse
@@ -34,12 +34,11 @@ import math
 import os
 import os.path as osp
 import statistics
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from common import REPO, run
+
 CFG_DIR = osp.join(REPO, 'configs', 'mmt')
 SUFFIX = 'r18-tiny-d8_1xb4-400i_synthetic-cityscapes2target-128x128.py'
 CONFIGS = {
@@ -104,18 +103,13 @@ def schedule_options(iters):
 
 def train(config, work_dir, options):
     """Run tools/train.py; return (final val metrics, wall seconds)."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-           osp.join(CFG_DIR, config), '--work-dir', work_dir,
-           '--cfg-options'] + options
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', '2')
+    cmd = ['tools/train.py', osp.join(CFG_DIR, config), '--work-dir',
+           work_dir, '--cfg-options'] + options
+    # two threads unless the caller chose
+    threads = 0 if 'OMP_NUM_THREADS' in os.environ else 2
     start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+    run(cmd, threads=threads)
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(f'{" ".join(cmd)} failed:\n{proc.stdout[-4000:]}')
     return last_val_metrics(work_dir), seconds
 
 

@@ -16,7 +16,7 @@ Median of ``--iters`` timed iterations after ``--warmup`` untimed ones, both
 wall-clock and process CPU time (the latter is robust to other processes on
 a shared machine)::
 
-    OMP_NUM_THREADS=2 python tools/analysis/benchmark_hier_head.py
+    OMP_NUM_THREADS=2 python tools/benchmarks/benchmark_hier_head.py
 """
 import argparse
 import os

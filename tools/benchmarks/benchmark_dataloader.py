@@ -16,7 +16,7 @@ storage (Jia et al., arXiv:1807.11205, 2018).
 
 Example::
 
-    python tools/analysis/benchmark_dataloader.py CONFIG --batches 50
+    python tools/benchmarks/benchmark_dataloader.py CONFIG --batches 50
 """
 import argparse
 import itertools

@@ -14,8 +14,8 @@ costs for the given epoch time.
 
 Example::
 
-    OMP_NUM_THREADS=2 python tools/analysis/benchmark_kmeans.py
-    python tools/analysis/benchmark_kmeans.py --iters 20 --epoch-seconds 300
+    OMP_NUM_THREADS=2 python tools/benchmarks/benchmark_kmeans.py
+    python tools/benchmarks/benchmark_kmeans.py --iters 20 --epoch-seconds 300
 """
 import argparse
 import os

@@ -11,8 +11,8 @@ a host sync is free and the two should be at parity or better.
 
 Example::
 
-    python tools/analysis/benchmark_lars.py --steps 30
-    python tools/analysis/benchmark_lars.py --device cuda --steps 100
+    python tools/benchmarks/benchmark_lars.py --steps 30
+    python tools/benchmarks/benchmark_lars.py --device cuda --steps 100
 """
 import argparse
 import statistics

@@ -19,10 +19,10 @@ Pascal); on a CPU only the ratios are meaningful.
 
 Example::
 
-    python tools/analysis/benchmark.py configs/hier/CONFIG.py
-    python tools/analysis/benchmark.py CONFIG --shape 256 352 \\
+    python tools/benchmarks/benchmark.py configs/hier/CONFIG.py
+    python tools/benchmarks/benchmark.py CONFIG --shape 256 352 \\
         --train-batch 2 --iters 5 --cfg-options model.backbone.depth=18
-    python tools/analysis/benchmark.py CONFIG --test-batch 16 --channels-last
+    python tools/benchmarks/benchmark.py CONFIG --test-batch 16 --channels-last
 
 ``--channels-last`` converts the model to the NHWC memory format (convs then
 run NHWC kernels, the fast path of tensor cores under AMP).

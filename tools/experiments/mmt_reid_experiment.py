@@ -12,17 +12,16 @@ Runs, through ``tools/train.py`` / ``tools/test.py`` in subprocesses:
 
 then prints target mAP / CMC side by side with the wall time::
 
-    python tools/analysis/mmt_reid_experiment.py --work-dir work_dirs/mmt_exp
+    python tools/experiments/mmt_reid_experiment.py \\
+        --work-dir work_dirs/mmt_exp
 """
 import argparse
-import os
 import os.path as osp
 import re
-import subprocess
-import sys
 import time
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from common import run
+
 SOURCE_CFG = 'configs/mmt/reid_r18-tiny_1xb32-5e_synthetic-source-64x32.py'
 MMT_CFGS = dict(
     kmeans='configs/mmt/'
@@ -44,19 +43,6 @@ def parse_args():
         '--mmt-epochs', type=int, default=None,
         help='override the MMT stage length (config default: 8)')
     return parser.parse_args()
-
-
-def run(cmd):
-    """Run a tool from the repo root, echo its tail on failure."""
-    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep +
-               os.environ.get('PYTHONPATH', ''))
-    proc = subprocess.run([sys.executable] + cmd, cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-5000:])
-        raise SystemExit(f'failed: {" ".join(cmd)}')
-    return proc.stdout
 
 
 def last_metrics(log):
