@@ -58,10 +58,11 @@ class ReIDHead(BaseModule):
 
     @property
     def in_channels(self) -> int:
-        """Feature dimension D, read from the BNNeck: structural pruning of
-        the backbone narrows the BNNeck and the classifier with it, and
-        clustering must then give centroids of the new width."""
-        return self.bnneck.num_features
+        """Feature dimension D, read from the classifier: structural pruning
+        of the backbone narrows the BNNeck (BN or GroupNorm) and the
+        classifier with it, and clustering must then give centroids of the
+        new width."""
+        return self.classifier.in_features
 
     def _reset_parameters(self) -> None:
         nn.init.constant_(self.bnneck.weight, 1.0)
