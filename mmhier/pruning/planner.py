@@ -328,11 +328,21 @@ class PruningPlanner:
         """
         pruner = self.build_pruner(model, example_inputs, ratio)
         names = {m: n for n, m in model.named_modules()}
+        # Torch-Pruning replaces a pruned parameter by a new one, which
+        # requires grad: a frozen parameter (e.g. a re-ID BNNeck's bias)
+        # would come back trainable, unlike the same ops replayed from the
+        # history (which keep the flag), and DDP ranks would disagree.
+        requires_grad = {
+            n: p.requires_grad
+            for n, p in model.named_parameters()
+        }
         ops = []
         for group in pruner.step(interactive=True):
             group_ops = group_to_ops(group, names)
             group.prune()
             ops.extend(group_ops)
+        for n, p in model.named_parameters():
+            p.requires_grad_(requires_grad.get(n, True))
         return ops
 
 

@@ -130,3 +130,22 @@ def test_example_inputs_from_batch_and_shape(segmentor):
         example_inputs_from_batch(segmentor, None, None)
     with pytest.raises(ValueError, match='input_shape'):
         example_inputs_from_batch(segmentor, None, (16, 20))
+
+
+def test_step_keeps_frozen_parameters_frozen():
+    """Torch-Pruning builds new Parameters; a frozen one (here a BN of the
+    first stage and the stem conv) stays frozen, as in a history replay."""
+    model = build(classifier_cfg())
+    model.eval()
+    frozen = ['backbone.layer1.0.bn1.weight', 'backbone.layer1.0.bn1.bias']
+    params = dict(model.named_parameters())
+    for name in frozen:
+        params[name].requires_grad_(False)
+    before = {n: p.shape for n, p in model.named_parameters()}
+    PruningPlanner().step(model, torch.randn(1, 3, 32, 32), 0.5)
+    params = dict(model.named_parameters())
+    for name in frozen:
+        assert params[name].shape[0] < before[name][0]  # pruned
+        assert not params[name].requires_grad
+    assert all(p.requires_grad for n, p in params.items()
+               if n not in frozen)

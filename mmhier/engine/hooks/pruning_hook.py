@@ -187,19 +187,17 @@ class PruningHook(Hook):
             model.train(training)
 
     def _decide(self, runner, data_batch) -> dict:
-        """Rank 0: choose and apply the ops of the next step."""
+        """Rank 0: choose and apply the ops of the next step (Taylor
+        gradients already in ``.grad``, see :meth:`prune_step`)."""
         model = unwrap_model(runner.model)
         target = get_submodule(model, self.module)
-        if data_batch is None and (self.input_shape is None
-                                   or self.planner.importance == 'taylor'):
+        if data_batch is None and self.input_shape is None:
             data_batch = self._first_batch(runner)
         preprocess_owner = target if hasattr(target, 'data_preprocessor') \
             else model
         inputs = example_inputs_from_batch(preprocess_owner, data_batch,
                                            self.input_shape)
         before = count_params_flops(target, inputs)
-        if self.planner.importance == 'taylor':
-            self._taylor_gradients(runner, model, data_batch)
         step = self._steps_done() + 1
         ops = self.planner.step(
             target, inputs, step_ratio(self.ratio, step,
@@ -218,6 +216,14 @@ class PruningHook(Hook):
     def prune_step(self, runner, data_batch=None) -> None:
         """Run one pruning step on every rank and rebuild the runtime."""
         distributed = get_world_size() > 1
+        if self.planner.importance == 'taylor':
+            # Every rank runs the loss: a loss may gather across ranks
+            # (e.g. the re-ID triplet losses, ``across_ranks=True``), and a
+            # rank alone in a collective waits forever. Rank 0 decides.
+            if data_batch is None:
+                data_batch = self._first_batch(runner)
+            self._taylor_gradients(runner, unwrap_model(runner.model),
+                                   data_batch)
         plan = [self._decide(runner, data_batch)] if get_rank() == 0 \
             else [None]
         if distributed:
