@@ -6,8 +6,9 @@ A thin wrapper around ``Runner.from_cfg`` in the style of mmseg's
 through :func:`mmhier.apis.load_checkpoint`, the weight loading of
 :func:`mmhier.apis.init_model` (``weights_only=True``, pruning history
 replayed, strict). ``--tta`` tests the ``tta_config`` of the config: every
-test dataset (each source of a multi-dataset set) gets ``tta_pipeline`` with
-its own annotation loaders, the model is wrapped into ``tta_model``.
+test dataset (each source of a multi-dataset set) gets the TTA pipeline
+(``test_pipeline`` at every ``tta_ratios`` scale, plain and flipped) with its
+own annotation loaders, the model is wrapped into ``tta_model``.
 """
 import argparse
 import os

@@ -69,27 +69,10 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
-# tools/test.py --tta: 3 scales x mirrored (see mmhier/apis/tta.py; the
+# tools/test.py --tta: test_pipeline at 3 scales x mirrored, built by
+# mmhier.apis.build_tta_pipeline (the
 # annotation loader comes from the test set's pipeline)
 tta_ratios = [0.75, 1.0, 1.25]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(
-                    type='Resize',
-                    scale=(int(256 * r), int(128 * r)),
-                    keep_ratio=True) for r in tta_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ],
-            [dict(type='PackSegInputs')],
-        ])
-]
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,

@@ -55,26 +55,9 @@ test_pipeline = [
     dict(type='Resize', scale=(256, 128), keep_ratio=True),
     dict(type='PackSegInputs', meta_keys=meta_keys)
 ]
-# tools/test.py --tta: 3 scales x mirrored (see mmhier/apis/tta.py)
+# tools/test.py --tta: test_pipeline at 3 scales x mirrored, built by
+# mmhier.apis.build_tta_pipeline
 tta_ratios = [0.75, 1.0, 1.25]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(
-                    type='Resize',
-                    scale=(int(256 * r), int(128 * r)),
-                    keep_ratio=True) for r in tta_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ],
-            [dict(type='PackSegInputs', meta_keys=meta_keys)],
-        ])
-]
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,

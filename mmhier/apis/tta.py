@@ -5,14 +5,18 @@ mmseg's ``tools/test.py --tta`` sets ``test_dataloader.dataset.pipeline =
 tta_pipeline``. A multi-dataset test set has no single pipeline: each source
 loads its own annotations (``LoadHierAnnotations`` for per-pixel labels,
 ``LoadBoxAnnotations`` + ``BoxToMask`` for GTSDB boxes) and packs its own
-meta keys. So here a config's ``tta_pipeline`` is the TTA form of its *plain*
-``test_pipeline``::
+meta keys. So here the TTA pipeline is the TTA form of the config's *plain*
+``test_pipeline``, built by :func:`build_tta_pipeline` from that pipeline's
+``Resize`` scale and the config's ``tta_ratios``::
 
     tta_pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='TestTimeAug', transforms=[
-            [Resize at each scale ...], [RandomFlip prob 0 and 1],
+            [Resize at scale * r for r in tta_ratios],
+            [RandomFlip prob 0 and 1],
             [dict(type='PackSegInputs', meta_keys=...)]])]
+
+(a config that writes ``tta_pipeline`` out itself keeps it),
 
 and every test dataset gets it with its own annotation transforms (taken,
 in order, from its test pipeline) as extra stages before the last one, and
@@ -20,11 +24,55 @@ its own packing transform as the last stage. The model is wrapped into
 ``tta_model`` (:class:`~mmhier.models.segmentors.HierSegTTAModel`).
 """
 import copy
-from typing import List
+from typing import List, Sequence
 
 from mmengine.config import Config
 
 from .hier_inference import ANNOTATION_TRANSFORMS
+
+
+def build_tta_pipeline(test_pipeline: List[dict],
+                       tta_ratios: Sequence[float],
+                       where: str = 'test_pipeline') -> List[dict]:
+    """The TTA form of a plain ``test_pipeline``: its loading transforms,
+    then ``TestTimeAug`` over its ``Resize`` at ``(int(w * r), int(h * r))``
+    for every ``r`` in ``tta_ratios``, unflipped and horizontally flipped,
+    and its packing transform. Annotation transforms are left to
+    :func:`dataset_tta_pipeline`.
+
+    Args:
+        test_pipeline (list[dict]): Loading, one ``Resize`` with a
+            ``scale`` (and ``keep_ratio``), optional annotation transforms,
+            packing last.
+        tta_ratios (Sequence[float]): Scale factors of the ``Resize``.
+        where (str): Named in the errors.
+
+    Returns:
+        list[dict]: The TTA pipeline.
+    """
+    resize = [i for i, t in enumerate(test_pipeline)
+              if t.get('type') == 'Resize']
+    if len(resize) != 1 or 'scale' not in test_pipeline[resize[0]]:
+        raise KeyError(f'{where}: TTA needs exactly one Resize with a scale '
+                       'in the test pipeline')
+    if not tta_ratios:
+        raise KeyError(f'{where}: tta_ratios is empty')
+    index = resize[0]
+    resize = test_pipeline[index]
+    width, height = resize['scale']
+    scales = [
+        dict(resize, scale=(int(width * r), int(height * r)))
+        for r in tta_ratios
+    ]
+    flips = [
+        dict(type='RandomFlip', prob=0., direction='horizontal'),
+        dict(type='RandomFlip', prob=1., direction='horizontal')
+    ]
+    return copy.deepcopy(list(test_pipeline[:index]) + [
+        dict(
+            type='TestTimeAug',
+            transforms=[scales, flips, [test_pipeline[-1]]])
+    ])
 
 
 def dataset_tta_pipeline(tta_pipeline: List[dict],
@@ -67,20 +115,29 @@ def tta_config(cfg: Config) -> Config:
     """A copy of ``cfg`` that tests with test-time augmentation.
 
     Args:
-        cfg (Config): With ``tta_pipeline`` (see the module docstring) and
-            ``tta_model``.
+        cfg (Config): With ``tta_model`` and ``tta_ratios`` (the TTA
+            pipeline is built from ``test_pipeline``, see
+            :func:`build_tta_pipeline`) or a ``tta_pipeline`` of its own.
 
     Returns:
         Config: ``test_dataloader``'s datasets use their TTA pipelines and
         ``model`` is ``tta_model`` wrapping the config's model.
     """
     cfg = copy.deepcopy(cfg)
-    for key in ('tta_pipeline', 'tta_model'):
-        if cfg.get(key) is None:
-            raise KeyError(f'{cfg.filename}: --tta needs `{key}` in the '
+    if cfg.get('tta_model') is None:
+        raise KeyError(f'{cfg.filename}: --tta needs `tta_model` in the '
+                       'config')
+    tta_pipeline = cfg.get('tta_pipeline')
+    if tta_pipeline is None:
+        if cfg.get('tta_ratios') is None or cfg.get('test_pipeline') is None:
+            raise KeyError(f'{cfg.filename}: --tta needs `tta_ratios` and '
+                           '`test_pipeline` (or `tta_pipeline`) in the '
                            'config')
+        tta_pipeline = build_tta_pipeline(cfg.test_pipeline, cfg.tta_ratios,
+                                          f'{cfg.filename}: test_pipeline')
+        cfg.tta_pipeline = tta_pipeline
     where = f'{cfg.filename}: tta_pipeline'
-    if not _set_tta_pipelines(cfg.test_dataloader.dataset, cfg.tta_pipeline,
+    if not _set_tta_pipelines(cfg.test_dataloader.dataset, tta_pipeline,
                               where):
         raise KeyError(f'{cfg.filename}: no test dataset with a pipeline')
     cfg.tta_model.module = cfg.model

@@ -83,30 +83,12 @@ test_pipeline = [
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 
-# test-time augmentation (tools/test.py --tta, see mmhier/apis/tta.py): the
-# plain test pipeline at 0.75, 1 and 1.25 times the test scale, each also
+# test-time augmentation (tools/test.py --tta, mmhier.apis.build_tta_pipeline):
+# the plain test pipeline at 0.75, 1 and 1.25 times the test scale, each also
 # mirrored; every test dataset gets it with its own annotation loaders.
 # Mirroring also mirrors sign glyphs ('bend left' <-> 'bend right'), which the
 # averaging mixes.
 tta_ratios = [0.75, 1.0, 1.25]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='TestTimeAug',
-        transforms=[
-            [
-                dict(
-                    type='Resize',
-                    scale=(int(scale[0] * r), int(scale[1] * r)),
-                    keep_ratio=True) for r in tta_ratios
-            ],
-            [
-                dict(type='RandomFlip', prob=0., direction='horizontal'),
-                dict(type='RandomFlip', prob=1., direction='horizontal')
-            ],
-            [dict(type='PackSegInputs', meta_keys=meta_keys)],
-        ])
-]
 
 cityscapes_train = dict(
     type='HierCityscapesDataset',
