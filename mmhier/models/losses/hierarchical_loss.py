@@ -376,9 +376,8 @@ class HierarchicalLoss(nn.Module):
             ds: m for ds, m in self.dataset_masks.items() if not m.all()
         }
         self.classifier_sizes = list(tree.classifier_sizes)
-        nodes = list(tree.classifier_nodes)
-        self.parent_classifier = [int(tree.node_classifier[n]) for n in nodes]
-        self.parent_slot = [int(tree.node_slot[n]) for n in nodes]
+        self.parent_classifier = [int(j) for j in tree.classifier_parent]
+        self.parent_slot = [int(s) for s in tree.classifier_parent_slot]
         self.keys = [
             f'{self._loss_name}.{name.replace(" ", "_")}' for name in names
         ]
