@@ -88,9 +88,7 @@ def level_nodes_from_prediction(pred: torch.Tensor, tree,
         tree (LabelTree): The taxonomy.
         coarse_nodes (Sequence[str]): A flat model's extra classes.
     """
-    from mmhier.evaluation.hier_metric import level_ancestor_table
-    table = torch.from_numpy(
-        level_ancestor_table(np.asarray(tree.parent), np.asarray(tree.level)))
+    table = torch.from_numpy(tree.level_ancestor_table())
     nodes = torch.from_numpy(class_to_node(tree, coarse_nodes))
     if int(pred.max()) >= len(nodes):
         raise ValueError(f'predicted class {int(pred.max())} but the '

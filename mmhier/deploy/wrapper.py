@@ -25,7 +25,6 @@ per-level read-out of
 """
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -96,15 +95,13 @@ class SegmentorExportWrapper(nn.Module):
     def _flat_level_table(segmentor) -> Tensor:
         """``[C, D]``: node at each tree level of every flat class."""
         from mmhier.apis.hier_inference import class_to_node, model_taxonomy
-        from mmhier.evaluation.hier_metric import level_ancestor_table
         tree = model_taxonomy(segmentor)
         if tree is None:
             raise KeyError(
                 'a flat model exports per-level decisions only when its '
                 "config names a `taxonomy`; drop 'levels' from the outputs")
         coarse = segmentor.cfg.get('flat_coarse_nodes', [])
-        table = level_ancestor_table(
-            np.asarray(tree.parent), np.asarray(tree.level))
+        table = tree.level_ancestor_table()
         return torch.from_numpy(table[class_to_node(tree, coarse)])
 
     @property

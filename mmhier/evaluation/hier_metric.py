@@ -67,20 +67,6 @@ def confusion_matrix(gt: Tensor, pred: Tensor, num_rows: int,
         idx, minlength=num_rows * num_cols).reshape(num_rows, num_cols)
 
 
-def level_ancestor_table(parent: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """``[num_nodes, depth]``: ancestor-or-self of each node at tree level
-    ``d + 1`` (-1 where the node is above that level; column of the root's
-    level 0 is not stored)."""
-    num_nodes, depth = len(parent), int(level.max())
-    table = np.full((num_nodes, depth), -1, np.int64)
-    for n in range(num_nodes):
-        a = n
-        while a > 0:
-            table[n, level[a] - 1] = a
-            a = parent[a]
-    return table
-
-
 def hier_confusion(pred_node: Tensor, gt_node: Tensor,
                    level_table: Tensor, node_level: Tensor,
                    node_leaf_index: Tensor, num_leaves: int,
@@ -91,7 +77,8 @@ def hier_confusion(pred_node: Tensor, gt_node: Tensor,
         pred_node (Tensor): long, predicted node per pixel (a leaf, or an
             internal node for a flat model's coarse class).
         gt_node (Tensor): long, labelled node per pixel, -1 = ignore.
-        level_table (Tensor): ``[N, D]`` from :func:`level_ancestor_table`.
+        level_table (Tensor): ``[N, D]`` from
+            :meth:`LabelTree.level_ancestor_table`.
         node_level (Tensor): ``[N]`` level of each node (root 0).
         node_leaf_index (Tensor): ``[N]`` leaf index, -1 for internal nodes.
         num_leaves (int): ``L``.
@@ -254,9 +241,7 @@ class HierIoUMetric(IoUMetric):
             len(coarse), tree.num_leaves, dtype=torch.bool)
         for k, node in enumerate(coarse):
             self.coarse_leaf_mask[k, tree.leaves_under(node)] = True
-        self.level_table = torch.from_numpy(
-            level_ancestor_table(np.asarray(tree.parent),
-                                 np.asarray(tree.level)))
+        self.level_table = torch.from_numpy(tree.level_ancestor_table())
         self.node_level = torch.as_tensor(np.asarray(tree.level),
                                           dtype=torch.long)
         self.node_leaf_index = torch.as_tensor(

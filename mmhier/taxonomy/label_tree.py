@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from .tables import level_ancestor_table
 from .encoding import (IGNORE_INDEX, MAX_CODES, NUM_CODE_VALUES,
                        build_code_tables)
 
@@ -353,6 +354,12 @@ class LabelTree:
         """``(classifier, slot)`` pairs from the root down to leaf
         ``leaf_idx`` (an index into :attr:`leaves`)."""
         return self.node_path(self.leaves[leaf_idx])
+
+    def level_ancestor_table(self) -> np.ndarray:
+        """``[num_nodes, depth]``: ancestor-or-self of each node at every
+        tree level below the root (see
+        :func:`mmhier.taxonomy.tables.level_ancestor_table`)."""
+        return level_ancestor_table(self.parent, self.level)
 
     def path_matrix(self) -> np.ndarray:
         """0/1 matrix ``[num_leaves, total_slots]``: row i marks the global

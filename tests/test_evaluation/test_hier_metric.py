@@ -100,8 +100,7 @@ def test_weak_ignore_and_tree_mode():
 
 def test_hier_confusion_functional():
     t = LabelTree.build(TOY)
-    from mmhier.evaluation import level_ancestor_table
-    table = torch.as_tensor(level_ancestor_table(t.parent, t.level))
+    table = torch.as_tensor(t.level_ancestor_table())
     assert table[7].tolist() == [2, 5, 7]
     out = hier_confusion(
         torch.tensor([1, 6]), torch.tensor([2, -1]), table,
