@@ -3,6 +3,7 @@
 it and keep training; the two ranks end with identical models."""
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +39,37 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def run_two_rank_train(config, work, extra_path, timeout=300) -> str:
+    """``tools/train.py`` in two gloo processes (``torchrun``) with
+    ``extra_path`` importable; returns the output. A run that exceeds
+    ``timeout`` (e.g. a rank alone in a collective) is killed with its
+    workers (own session) and fails the test."""
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO, str(extra_path), env.get('PYTHONPATH', '')])
+    cmd = [
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+        '2', '--master_addr', '127.0.0.1', '--master_port',
+        str(_free_port()), 'tools/train.py',
+        str(config), '--work-dir',
+        str(work), '--launcher', 'pytorch'
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f'torchrun did not finish in {timeout} s (a rank '
+                    f'waiting alone in a collective?):\n{out[-3000:]}')
+    if proc.returncode != 0:
+        pytest.fail(f'torchrun exited with {proc.returncode}:\n'
+                    f'{out[-6000:]}')
+    return out
+
+
 def test_two_rank_pruning_gives_identical_models(tmp_path):
     from mmhier.datasets.synthetic import generate
     generate(str(tmp_path / 'data'), seed=0, num_train=4, num_val=1,
@@ -64,22 +96,8 @@ custom_hooks = [dict(type='PruningHook', ratio=0.5, importance='taylor'),
                 dict(type='DumpRankModelHook')]
 """)
     work = tmp_path / 'work'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join(
-        [REPO, str(tmp_path), env.get('PYTHONPATH', '')])
-    cmd = [
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-        '2', '--master_addr', '127.0.0.1', '--master_port',
-        str(_free_port()), 'tools/train.py',
-        str(config), '--work-dir',
-        str(work), '--launcher', 'pytorch'
-    ]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.fail(f'torchrun exited with {proc.returncode}:\n'
-                    f'{proc.stdout[-6000:]}')
-    assert 'PruningHook step 1/1' in proc.stdout
+    out = run_two_rank_train(config, work, tmp_path)
+    assert 'PruningHook step 1/1' in out
     rank0 = torch.load(work / 'rank0.pth', weights_only=True)
     rank1 = torch.load(work / 'rank1.pth', weights_only=True)
     assert rank0['backbone.layer1.0.conv1.weight'].shape[0] == 8

@@ -3,16 +3,11 @@
 triplet loss gathers every rank's features (``across_ranks=True``): every
 rank runs the importance pass (a rank alone in the loss's collectives
 would wait forever), rank 0 decides, both ranks end identical."""
-import os
 import os.path as osp
-import signal
-import subprocess
-import sys
 
-import pytest
 import torch
 
-from .test_ddp_pruning import DUMP_HOOK, REPO, _free_port
+from .test_ddp_pruning import DUMP_HOOK, REPO, run_two_rank_train
 
 CONFIG = osp.join(REPO, 'configs', 'mmt',
                   'reid_r18-tiny_1xb32-5e_synthetic-source-64x32.py')
@@ -47,30 +42,7 @@ custom_hooks = [dict(type='PruningHook', ratio=0.5, importance='taylor',
                 dict(type='DumpRankModelHook')]
 """)
     work = tmp_path / 'work'
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = os.pathsep.join(
-        [REPO, str(tmp_path), env.get('PYTHONPATH', '')])
-    cmd = [
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-        '2', '--master_addr', '127.0.0.1', '--master_port',
-        str(_free_port()), 'tools/train.py',
-        str(config), '--work-dir',
-        str(work), '--launcher', 'pytorch'
-    ]
-    # a new session, so that a hang can be ended with its workers
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail('two-rank Taylor pruning hung (a rank alone in a '
-                    f'collective):\n{out[-3000:]}')
-    if proc.returncode != 0:
-        pytest.fail(f'torchrun exited with {proc.returncode}:\n'
-                    f'{out[-6000:]}')
+    out = run_two_rank_train(config, work, tmp_path, timeout=240)
     assert 'PruningHook step 1/1' in out
     rank0 = torch.load(work / 'rank0.pth', weights_only=True)
     rank1 = torch.load(work / 'rank1.pth', weights_only=True)
