@@ -12,7 +12,8 @@ decision of each level (L1 = root classifier, L2, L3, ...; black where the
 decided path ends above the level) and the final leaf, side by side, at the
 input's resolution. Works for hierarchical models (levels from the head) and
 for flat baselines whose config names their ``taxonomy`` (levels from the
-predicted class's ancestors). The checkpoint is loaded with
+predicted class's ancestors); a plain mmseg model without a tree gets the
+input and its prediction. The checkpoint is loaded with
 ``weights_only=True``. ``--backend ort`` runs a graph exported by
 ``tools/deployment/pytorch2onnx.py`` with onnxruntime on the CPU (same pre-
 and post-processing, see ``mmhier.deploy.ORTSegmentor``); no checkpoint is
@@ -88,8 +89,10 @@ def main():
     images = list_images(args.img)
     # imported late so that --help works fast; importing mmhier registers
     # its components (init_model does not run the config's custom_imports)
+    from mmseg.apis import inference_model
+
     from mmhier.apis import inference_levels, init_model, model_taxonomy
-    from mmhier.visualization import draw_level_panels
+    from mmhier.visualization import draw_label_panels, draw_level_panels
 
     if args.backend == 'ort':
         from mmengine.config import Config
@@ -106,16 +109,24 @@ def main():
         tree = model_taxonomy(model)
 
         def predict(path):
+            if tree is None:  # a plain mmseg model: no levels to add
+                return inference_model(model, path)
             return inference_levels(model, path)
 
     os.makedirs(args.out_dir, exist_ok=True)
     root = args.img if osp.isdir(args.img) else osp.dirname(args.img)
     for path in track_iter_progress(images):
         sample = predict(path)
-        levels = sample.pred_level_sem_seg.data.cpu().numpy()
         image = mmcv.imread(path, channel_order='rgb')
-        canvas = draw_level_panels(
-            image, levels, tree.node_palette, with_titles=not args.no_titles)
+        if tree is None:
+            canvas = draw_label_panels(
+                image, sample.pred_sem_seg.data[0].cpu().numpy(),
+                model.dataset_meta['palette'],
+                with_titles=not args.no_titles)
+        else:
+            canvas = draw_level_panels(
+                image, sample.pred_level_sem_seg.data.cpu().numpy(),
+                tree.node_palette, with_titles=not args.no_titles)
         name = osp.splitext(osp.relpath(path, root))[0].replace(os.sep, '_')
         mmcv.imwrite(
             np.ascontiguousarray(canvas[..., ::-1]),

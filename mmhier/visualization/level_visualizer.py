@@ -37,14 +37,16 @@ def colorize_nodes(nodes: np.ndarray,
 
 def deepest_decision(level_nodes: np.ndarray) -> np.ndarray:
     """``[D, H, W]`` per-level nodes (-1 below the leaf) -> ``[H, W]`` the
-    deepest decided node (the leaf)."""
+    deepest decided node (the leaf), -1 where no level decided anything (a
+    flat model's extra "unlabeled" class, which is the tree's root)."""
     level_nodes = np.asarray(level_nodes)
     decided = level_nodes >= 0
-    if not decided[0].all():
-        raise ValueError('level 1 (root decision) must be decided at every '
-                         'pixel')
-    depth = decided.shape[0] - 1 - np.argmax(decided[::-1], axis=0)
-    return np.take_along_axis(level_nodes, depth[None], axis=0)[0]
+    if (decided[1:] & ~decided[:-1]).any():
+        raise ValueError('a level is decided below an undecided one: '
+                         'level_nodes must be -1 only below the leaf')
+    depth = np.maximum(decided.sum(axis=0) - 1, 0)
+    leaf = np.take_along_axis(level_nodes, depth[None], axis=0)[0]
+    return np.where(decided[0], leaf, -1)
 
 
 def _title(panel: np.ndarray, text: str) -> np.ndarray:
@@ -94,9 +96,38 @@ def draw_level_panels(image: np.ndarray,
         colorize_nodes(level_nodes[d], palette, undecided_color)
         for d in range(depth)
     ]
-    panels.append(colorize_nodes(deepest_decision(level_nodes), palette))
+    panels.append(
+        colorize_nodes(deepest_decision(level_nodes), palette,
+                       undecided_color))
     if with_titles:
         panels = [_title(p, t) for p, t in zip(panels, titles)]
+    return np.concatenate(panels, axis=1)
+
+
+def draw_label_panels(image: np.ndarray,
+                      labels: np.ndarray,
+                      palette: np.ndarray,
+                      with_titles: bool = True) -> np.ndarray:
+    """Input and prediction side by side, for a model without a label tree
+    (a plain mmseg segmentor): no level panels to draw.
+
+    Args:
+        image (np.ndarray): ``[H, W, 3]`` uint8 RGB input.
+        labels (np.ndarray): ``[H, W]`` class ids (``pred_sem_seg``).
+        palette (np.ndarray): ``[num_classes, 3]`` RGB class colours
+            (``dataset_meta['palette']``).
+        with_titles (bool): Write the titles into the panels.
+
+    Returns:
+        np.ndarray: ``[H, 2 * W, 3]`` uint8 RGB.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != image.shape[:2]:
+        raise ValueError(f'labels {labels.shape} must have the H, W of the '
+                         f'image {image.shape}')
+    panels = [np.asarray(image, np.uint8), colorize_nodes(labels, palette)]
+    if with_titles:
+        panels = [_title(p, t) for p, t in zip(panels, ('input', 'leaf'))]
     return np.concatenate(panels, axis=1)
 
 

@@ -11,10 +11,11 @@ import pytest
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def run_tool(*args, env=None, timeout=300):
+def run_tool(*args, env=None, timeout=300, cwd=REPO):
     """Run ``python tools/...`` (or any command) from the repo root.
 
-    Returns the completed process; fails the test with the output when the
+    ``cwd`` defaults to the repository root. Returns the completed process;
+    fails the test with the output when the
     command exits non-zero.
     """
     full_env = dict(os.environ)
@@ -32,7 +33,7 @@ def run_tool(*args, env=None, timeout=300):
         cmd = [sys.executable] + cmd
     proc = subprocess.run(
         cmd,
-        cwd=REPO,
+        cwd=cwd,
         env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -29,7 +29,10 @@ def test_colorize_nodes_and_undecided():
 
 def test_deepest_decision():
     assert deepest_decision(LEVELS).tolist() == [[1, 1, 4], [4, 3, 3]]
-    with pytest.raises(ValueError, match='level 1'):
+    # nothing decided (a flat model's "unlabeled", the root) -> -1
+    assert deepest_decision(np.array([[[-1, 2]], [[-1, -1]]])).tolist() == \
+        [[-1, 2]]
+    with pytest.raises(ValueError, match='below an undecided'):
         deepest_decision(np.array([[[-1]], [[2]]]))
 
 
