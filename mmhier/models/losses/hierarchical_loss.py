@@ -21,8 +21,9 @@ gave it, Sec. III-C, so the gate is the whole greedy path from the root,
 root classifier is never trained by weak pixels. The gate is its own
 warm-up: no box pixel passes until the root has learnt the parent class
 from per-pixel labels (``weak_pass.<classifier>`` logs the share that
-passes). :math:`\lambda_j` is the level weight
-(1.0 / 0.1 / 0.1 in the paper), optionally overridden per node.
+passes). :math:`\lambda_j` is the level weight of classifier :math:`j`
+(1.0 / 0.1 / 0.1 in the paper), stated by the tree file (see
+:class:`~mmhier.models.losses.tree_loss.TreeBoundLoss`).
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -235,8 +236,6 @@ class HierarchicalLoss(TreeBoundLoss):
     Args:
         taxonomy (str | dict | LabelTree, optional): Tree, bound later by the
             head when None.
-        level_weights (Sequence[float], optional): See
-            :class:`TreeBoundLoss`.
         node_weights (dict[str, float], optional): See
             :class:`TreeBoundLoss`.
         weak_warmup_iters (int): Weak pixels count only from this training
@@ -269,7 +268,6 @@ class HierarchicalLoss(TreeBoundLoss):
 
     def __init__(self,
                  taxonomy=None,
-                 level_weights: Optional[Sequence[float]] = None,
                  node_weights: Optional[Dict[str, float]] = None,
                  weak_warmup_iters: int = 0,
                  weak_gate: str = 'path',
@@ -279,7 +277,7 @@ class HierarchicalLoss(TreeBoundLoss):
                  class_balance: Optional[dict] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hier') -> None:
-        super().__init__(level_weights, node_weights, loss_weight, loss_name)
+        super().__init__(node_weights, loss_weight, loss_name)
         if weak_gate not in ('parent', 'path'):
             raise ValueError(f"weak_gate must be 'parent' or 'path', got "
                              f'{weak_gate!r}')

@@ -154,8 +154,6 @@ class SoftHierarchicalLoss(TreeBoundLoss):
     Args:
         taxonomy (str | dict | LabelTree, optional): Tree, or None to bind
             later.
-        level_weights (Sequence[float], optional): See
-            :class:`TreeBoundLoss`.
         node_weights (dict[str, float], optional): See
             :class:`TreeBoundLoss`.
         routing (str): ``'soft'`` (default) or ``'hard'``, see the module
@@ -167,12 +165,11 @@ class SoftHierarchicalLoss(TreeBoundLoss):
 
     def __init__(self,
                  taxonomy=None,
-                 level_weights: Optional[Sequence[float]] = None,
                  node_weights: Optional[Dict[str, float]] = None,
                  routing: str = 'soft',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_soft_hier') -> None:
-        super().__init__(level_weights, node_weights, loss_weight, loss_name)
+        super().__init__(node_weights, loss_weight, loss_name)
         if routing not in ROUTINGS:
             raise ValueError(f'routing must be one of {ROUTINGS}, got '
                              f'{routing!r}')

@@ -48,12 +48,15 @@ class TreeBoundLoss(nn.Module):
       :meth:`image_mask`;
     * ``keys``: the logged names ``<loss_name>.<classifier>``.
 
+    The weights are the tree's: its file states ``level_weights`` (the paper's
+    1.0 / 0.1 / 0.1) and optional ``node_weights``, resolved per classifier
+    into ``LabelTree.classifier_loss_weights``. The loss's own
+    ``node_weights`` only overrides single classifiers (an ablation config
+    changes one weight without a second tree file).
+
     Args:
-        level_weights (Sequence[float], optional): :math:`\\lambda` of
-            classifier level 1, 2, 3, ... (root classifier = level 1). None
-            (default) takes the tree's ``classifier_loss_weights``.
         node_weights (dict[str, float], optional): Per classifier (internal
-            node name) override of the weight.
+            node name) override of the tree's weight.
         loss_weight (float): Global factor. Defaults to 1.0.
         loss_name (str): Prefix of the logged keys; must start with
             ``loss_`` (MMEngine back-propagates those). Defaults to
@@ -61,7 +64,6 @@ class TreeBoundLoss(nn.Module):
     """
 
     def __init__(self,
-                 level_weights: Optional[Sequence[float]] = None,
                  node_weights: Optional[Dict[str, float]] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hier') -> None:
@@ -69,8 +71,6 @@ class TreeBoundLoss(nn.Module):
         if not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must start with 'loss_' to be "
                              f'back-propagated, got {loss_name!r}')
-        self.level_weights = None if level_weights is None else tuple(
-            level_weights)
         self.node_weights = dict(node_weights or {})
         self.loss_weight = loss_weight
         self._loss_name = loss_name
@@ -116,23 +116,11 @@ class TreeBoundLoss(nn.Module):
         self.tree = tree
 
     def _classifier_weights(self, tree: LabelTree) -> List[float]:
-        """:math:`\\lambda_j`: ``node_weights``, else ``level_weights``, else
-        the tree's weight."""
-        weights = [float(w) for w in tree.classifier_loss_weights]
-        for j, name in enumerate(tree.classifier_names):
-            if name in self.node_weights:
-                weights[j] = float(self.node_weights[name])
-                continue
-            if self.level_weights is None:
-                continue
-            level = int(tree.classifier_level[j])
-            if level > len(self.level_weights):
-                raise ValueError(
-                    f'{type(self).__name__} level_weights has '
-                    f'{len(self.level_weights)} entries but classifier '
-                    f'{name!r} is at level {level}')
-            weights[j] = float(self.level_weights[level - 1])
-        return weights
+        """:math:`\\lambda_j`: the tree's, overridden by ``node_weights``."""
+        return [
+            float(self.node_weights.get(name, w)) for name, w in zip(
+                tree.classifier_names, tree.classifier_loss_weights)
+        ]
 
     def _bind_tables(self, tree: LabelTree) -> None:
         """Hook: compile the subclass's own tables of ``tree``."""

@@ -61,9 +61,9 @@ def toy_logits():
     return x.requires_grad_()
 
 
-def build_loss(**kwargs):
+def build_loss(taxonomy=TOY, **kwargs):
     loss = HierarchicalLoss(**kwargs)
-    loss.bind_taxonomy(LabelTree.build(TOY))
+    loss.bind_taxonomy(LabelTree.build(taxonomy))
     return loss
 
 
@@ -191,7 +191,8 @@ def test_dataset_switch_batch2():
 
 
 def test_weights_smoothing_and_errors():
-    loss = build_loss(level_weights=(2.0, 1.0, 1.0), node_weights={'front': 0})
+    loss = build_loss(dict(TOY, level_weights=[2.0, 1.0, 1.0]),
+                      node_weights={'front': 0})
     out = loss(toy_logits(), LABELS[None])
     assert out['loss_hier.front'].item() == 0
     root = (5 * L3 + math.log(1 + 2 / math.e)) / 6
