@@ -243,10 +243,6 @@ class HierarchicalLoss(TreeBoundLoss):
             0 outside a runner). Defaults to 0.
         weak_gate (str): ``'path'`` or ``'parent'``, see
             :func:`hierarchical_loss`. Defaults to ``'path'``.
-        disable (dict[str, list[str]], optional): ``{dataset_name:
-            [classifier names]}`` never trained by that dataset's images
-            (e.g. ``{'cityscapes': ['driveable']}``), in addition to the tree
-            file's ``skip_classifiers``.
         label_smoothing (float): Defaults to 0.
         class_weights (dict[str, list[float]], optional): Per classifier
             class weights (one per child, slot order).
@@ -271,7 +267,6 @@ class HierarchicalLoss(TreeBoundLoss):
                  node_weights: Optional[Dict[str, float]] = None,
                  weak_warmup_iters: int = 0,
                  weak_gate: str = 'path',
-                 disable: Optional[Dict[str, Sequence[str]]] = None,
                  label_smoothing: float = 0.0,
                  class_weights: Optional[Dict[str, Sequence[float]]] = None,
                  class_balance: Optional[dict] = None,
@@ -283,7 +278,6 @@ class HierarchicalLoss(TreeBoundLoss):
                              f'{weak_gate!r}')
         self.weak_warmup_iters = weak_warmup_iters
         self.weak_gate = weak_gate
-        self.disable = {k: list(v) for k, v in (disable or {}).items()}
         self.label_smoothing = label_smoothing
         self.class_weights_cfg = dict(class_weights or {})
         self.class_balance = None
@@ -307,20 +301,6 @@ class HierarchicalLoss(TreeBoundLoss):
         if unknown:
             raise KeyError(f'HierarchicalLoss class_weights names {unknown}, '
                            f'not classifiers of the taxonomy: {names}')
-        known_datasets = set(tree.dataset_names)
-        for ds, cls_names in self.disable.items():
-            if known_datasets and ds not in known_datasets:
-                raise KeyError(f'HierarchicalLoss disable names dataset '
-                               f'{ds!r}, not in the taxonomy datasets '
-                               f'{sorted(known_datasets)}')
-            unknown = sorted(set(cls_names) - set(names))
-            if unknown:
-                raise KeyError(f'HierarchicalLoss disable[{ds!r}] names '
-                               f'{unknown}, not classifiers: {names}')
-            mask = self.dataset_masks.setdefault(ds, np.ones(len(names),
-                                                             bool))
-            for cname in cls_names:
-                mask[names.index(cname)] = False
         # logged only: mmengine back-propagates keys containing 'loss'
         self.pass_keys = [
             f'weak_pass.{name.replace(" ", "_")}' for name in names

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmhier.models.losses import HierarchicalLoss, hierarchical_loss
-from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy import LabelTree, TaxonomyError
 
 TOY = dict(
     name='toy',
@@ -169,13 +169,20 @@ def test_empty_classifier_is_connected_zero():
     assert logits.grad[:, :3].abs().sum() > 0
 
 
+def skip_for_city(classifiers):
+    """TOY whose dataset ``city`` switches ``classifiers`` off."""
+    city = dict(TOY['datasets']['city'], skip_classifiers=classifiers)
+    return dict(TOY, datasets=dict(TOY['datasets'], city=city))
+
+
 def test_dataset_switch_batch2():
     logits = torch.cat([toy_logits().detach()] * 2).requires_grad_()
     labels = torch.stack([torch.full((3, 3), 4), LABELS])  # image 0: back
     names = ['city', 'gt']
+    # the tree file's dataset spec switches the sign classifier off for city
+    skip = skip_for_city(['sign'])
     on = build_loss()(logits, labels, dataset_names=names)
-    off = build_loss(disable={'city': ['sign']})(
-        logits, labels, dataset_names=names)
+    off = build_loss(skip)(logits, labels, dataset_names=names)
     # image 0 adds nine back pixels: seven with zero sign logits (log 2)
     # and (1,1), (1,2) with logits [0,1] for target back: log(1 + e)
     assert on['loss_hier.sign'].item() == pytest.approx(
@@ -185,9 +192,9 @@ def test_dataset_switch_batch2():
     assert off['loss_hier.sign'].item() == pytest.approx(
         0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4, abs=1e-6)
     with pytest.raises(KeyError, match='dataset_name'):
-        build_loss(disable={'city': ['sign']})(logits, labels)
-    with pytest.raises(KeyError, match='nope'):
-        build_loss(disable={'city': ['nope']})
+        build_loss(skip)(logits, labels)
+    with pytest.raises(TaxonomyError, match='nope'):
+        build_loss(skip_for_city(['nope']))
 
 
 def test_weights_smoothing_and_errors():
