@@ -9,8 +9,9 @@
 # * every image scaled to 1024x512, crops 512x706 (h x w), GTSDB crops centred
 #   on a sign
 # * SGD momentum 0.9, weight decay 0.00017, lr 0.01 halved three times
-# * lambda 1.0 / 0.1 / 0.1 per classifier level; Cityscapes kept out of the
-#   `driveable` classifier (skip_classifiers in the tree file)
+# * lambda 1.0 / 0.1 / 0.1 per classifier level (level_weights in the tree
+#   file); Cityscapes kept out of the `driveable` classifier (skip_classifiers
+#   in the tree file)
 # * BN momentum 0.9 in TensorFlow terms (moving = 0.9 moving + 0.1 batch),
 #   i.e. momentum=0.1 in PyTorch terms
 # * 160k iterations = 17.8 Vistas epochs at 2 Vistas images per batch (the
@@ -31,9 +32,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True, momentum=0.1)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(norm_cfg=norm_cfg),
-    decode_head=dict(
-        norm_cfg=norm_cfg,
-        loss_decode=dict(level_weights=(1.0, 0.1, 0.1))))
+    decode_head=dict(norm_cfg=norm_cfg))
 
 max_iters = 160000
 optim_wrapper = dict(

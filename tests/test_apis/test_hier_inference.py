@@ -8,29 +8,12 @@ from mmengine.config import Config
 from mmhier.apis import inference_pipeline, level_nodes_from_prediction
 from mmhier.taxonomy import LabelTree
 
-TOY = dict(
-    name='toy_infer',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car')
-            }),
-        gt=dict(annotation='box', classes={0: ('stop', 'stop')})),
-    level_weights=[1.0, 0.1, 0.1])
 # node ids (breadth-first): root 0, road 1, sign 2, car 3, back 4, front 5,
 # stop 6, yield 7; leaves (depth-first): road, back, stop, yield, car
 
 
-def test_levels_of_leaves_and_coarse_classes():
-    tree = LabelTree.build(TOY)
+def test_levels_of_leaves_and_coarse_classes(toy_taxonomy):
+    tree = LabelTree.build(toy_taxonomy(name='toy_infer'))
     # leaf indices 0..4, then the flat coarse classes sign (5), front (6)
     pred = torch.tensor([[0, 1, 2], [3, 4, 5], [6, 2, 0]])
     levels = level_nodes_from_prediction(pred, tree, ['sign', 'front'])

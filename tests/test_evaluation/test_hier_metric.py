@@ -1,8 +1,9 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """HierIoUMetric on a crafted prediction, numbers worked by hand.
 
-Toy tree: 0 root, 1 road, 2 sign, 3 car, 4 back, 5 front, 6 stop, 7 yield;
-leaves (index): road 0, back 1, stop 2, yield 3, car 4. Weak code 8 = stop.
+Toy tree (tests/data/toy_tree_taxonomy.py): 0 root, 1 road, 2 sign, 3 car,
+4 back, 5 front, 6 stop, 7 yield; leaves (index): road 0, back 1, stop 2,
+yield 3, car 4. Weak code 8 = stop.
 
     pixel  label (code)   pred leaf   L1        L2         L3
     p0     road (1)       road        ok        -          -
@@ -35,24 +36,6 @@ import torch
 from mmhier.evaluation import HierIoUMetric, hier_confusion
 from mmhier.taxonomy import LabelTree
 
-TOY = dict(
-    name='toy',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car')
-            }),
-        gt=dict(annotation='box', classes={0: ('stop', 'stop')})),
-    level_weights=[1.0, 0.1, 0.1])
-
 LABEL = torch.tensor([[1, 1, 3, 6], [7, 2, 255, 8]])
 PRED = torch.tensor([[0, 4, 4, 2], [2, 1, 0, 4]])
 
@@ -69,8 +52,8 @@ def run(metric, samples):
     return metric.compute_metrics(metric.results)
 
 
-def test_crafted_confusion_in_two_images():
-    metric = HierIoUMetric(taxonomy=TOY, dataset_name='city')
+def test_crafted_confusion_in_two_images(toy_taxonomy):
+    metric = HierIoUMetric(taxonomy=toy_taxonomy(), dataset_name='city')
     # split into two images (batch of 2) to check the accumulation
     res = run(metric, [
         sample(PRED[:1], LABEL[:1], dataset_name='city'),
@@ -88,8 +71,8 @@ def test_crafted_confusion_in_two_images():
         assert res[key] == pytest.approx(value, abs=0.01), key
 
 
-def test_weak_ignore_and_tree_mode():
-    metric = HierIoUMetric(taxonomy=TOY, weak_labels='ignore')
+def test_weak_ignore_and_tree_mode(toy_taxonomy):
+    metric = HierIoUMetric(taxonomy=toy_taxonomy(), weak_labels='ignore')
     res = run(metric, [sample(PRED, LABEL)])
     # without p7: stop IoU 1/2 Acc 1; car IoU 1/2 Acc 1; road 1/2, 1/2
     assert res['mIoU'] == pytest.approx((0.5 + 0.5 + 0 + 0.5) / 4 * 100,
@@ -98,8 +81,8 @@ def test_weak_ignore_and_tree_mode():
     assert res['hAcc'] == pytest.approx(66.67, abs=0.01)  # 4 / 6
 
 
-def test_hier_confusion_functional():
-    t = LabelTree.build(TOY)
+def test_hier_confusion_functional(toy_taxonomy):
+    t = LabelTree.build(toy_taxonomy())
     table = torch.as_tensor(t.level_ancestor_table())
     assert table[7].tolist() == [2, 5, 7]
     out = hier_confusion(
@@ -112,10 +95,12 @@ def test_hier_confusion_functional():
     assert int(out['hier_correct']) == 0 and int(out['hier_total']) == 1
 
 
-def test_fair_protocol_for_flat_model():
+def test_fair_protocol_for_flat_model(toy_taxonomy):
     # flat classes: 5 leaves + coarse 'sign' (index 5)
     metric = HierIoUMetric(
-        taxonomy=TOY, flat_coarse_nodes=['sign'], fair_protocol=True)
+        taxonomy=toy_taxonomy(),
+        flat_coarse_nodes=['sign'],
+        fair_protocol=True)
     logits = torch.zeros(6, 1, 3)
     logits[:, 0, 0] = torch.tensor([0., 0., 2., 0., 0., 3.])  # sign, stop
     logits[:, 0, 1] = torch.tensor([0., 0., 0., 0., 2., 3.])  # sign, car
@@ -129,28 +114,28 @@ def test_fair_protocol_for_flat_model():
     assert res['L1.aAcc'] == pytest.approx(100.0)
     assert res['hAcc'] == pytest.approx(66.67, abs=0.01)
     with pytest.raises(ValueError, match='flat_coarse_nodes'):
-        HierIoUMetric(taxonomy=TOY, fair_protocol=True)
+        HierIoUMetric(taxonomy=toy_taxonomy(), fair_protocol=True)
     with pytest.raises(KeyError, match='nope'):
-        HierIoUMetric(taxonomy=TOY, dataset_name='nope')
+        HierIoUMetric(taxonomy=toy_taxonomy(), dataset_name='nope')
 
 
-def test_accuracy_given_the_path_and_node_recall():
+def test_accuracy_given_the_path_and_node_recall(toy_taxonomy):
     """L1: p0-p5, p7 labelled, right at p0 p2 p3 p4 p5 -> 5/7. L2: p3, p4,
     p7 labelled below 'sign'; p7's root decision is wrong, so 2 pixels are
     routed correctly and both say front -> 100. L3: the same 2 pixels,
     stop right at p3, wrong at p4 -> 50. recall.sign: the root calls 3 of
     the 4 sign pixels (p3, p4, p5; not p7) a sign -> 75."""
-    metric = HierIoUMetric(taxonomy=TOY, recall_nodes=['sign'])
+    metric = HierIoUMetric(taxonomy=toy_taxonomy(), recall_nodes=['sign'])
     res = run(metric, [sample(PRED, LABEL)])
     assert res['L1.given_path'] == pytest.approx(71.43)
     assert res['L2.given_path'] == pytest.approx(100.0)
     assert res['L3.given_path'] == pytest.approx(50.0)
     assert res['recall.sign'] == pytest.approx(75.0)
     with pytest.raises(Exception, match='nope'):
-        HierIoUMetric(taxonomy=TOY, recall_nodes=['nope'])
+        HierIoUMetric(taxonomy=toy_taxonomy(), recall_nodes=['nope'])
 
 
-def test_levels_from_each_classifier_own_decision():
+def test_levels_from_each_classifier_own_decision(toy_taxonomy):
     """On leaf log-probabilities where the soft leaf (road) differs from the
     greedy path (sign -> front -> stop), 'greedy' scores the classifiers'
     own decisions and 'prediction' the soft leaf's ancestors."""
@@ -163,7 +148,7 @@ def test_levels_from_each_classifier_own_decision():
     assert pred.item() == 0
     out = {}
     for mode in ('greedy', 'prediction'):
-        metric = HierIoUMetric(taxonomy=TOY, level_decision=mode)
+        metric = HierIoUMetric(taxonomy=toy_taxonomy(), level_decision=mode)
         out[mode] = run(metric, [dict(
             pred_sem_seg=dict(data=pred[None]), gt_sem_seg=dict(
                 data=label[None]), seg_logits=dict(data=logits))])

@@ -7,28 +7,15 @@ from pruning_tiny_models import build, segmentor_cfg
 
 from mmhier.pruning import PruningHistory, PruningPlanner, tensor_forward
 
-TOY = dict(
-    name='toy',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car')
-            })),
-    level_weights=[1.0, 0.1, 0.1])
 
-
-def test_hierarchical_segmentor_prunes_backbone_and_adapt_blocks():
+def test_hierarchical_segmentor_prunes_backbone_and_adapt_blocks(
+        toy_taxonomy):
+    # the toy tree (tests/data/toy_tree_taxonomy.py) with its one pixel
+    # dataset only
+    toy = toy_taxonomy(datasets=dict(gt=None))
     cfg = segmentor_cfg(aux=False)
     cfg['decode_head'] = dict(
-        type='HierarchicalDecodeHead', taxonomy=TOY, in_channels=64,
+        type='HierarchicalDecodeHead', taxonomy=toy, in_channels=64,
         in_index=3, channels=16, norm_cfg=dict(type='BN'),
         adapt_cfg=dict(num_blocks=1, planes=4, dilation=1))
     model = build(cfg)

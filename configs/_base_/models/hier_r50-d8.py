@@ -1,8 +1,9 @@
 # Hierarchical model of Meletis & Dubbelman (IV 2018), Sec. IV: ResNet-50
 # dilated to output stride 8 (as mmseg's fcn_r50-d8), a shared 1x1 conv + BN +
 # ReLU to 256 channels, one bottleneck + 1x1 classifier + hybrid upsampling per
-# internal node of the label tree, and the hierarchical loss with per-level
-# weights 1.0 / 0.1 / 0.1. No auxiliary head (the paper has none).
+# internal node of the label tree, and the hierarchical loss with the per-level
+# weights 1.0 / 0.1 / 0.1 that the tree file states (its ``level_weights``).
+# No auxiliary head (the paper has none).
 #
 # The taxonomy path is relative to the repository root (tools are run from
 # there). A config for another tree overrides both
@@ -48,7 +49,6 @@ model = dict(
         align_corners=False,
         loss_decode=dict(
             type='HierarchicalLoss',
-            level_weights=(1.0, 0.1, 0.1),
             # box pixels train a classifier where the detached decisions
             # from the root down route them to it (online refinement)
             weak_gate='path',

@@ -5,5 +5,4 @@ _base_ = ['./hier_tiny_head-width32.py']
 
 model = dict(
     decode_head=dict(loss_decode=dict(_delete_=True, type='HierarchicalLoss',
-                                      level_weights=(1.0, 0.1, 0.1),
                                       weak_gate='path')))

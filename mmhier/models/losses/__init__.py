@@ -6,6 +6,7 @@ from .softmax_triplet import (SoftmaxTripletLoss,  # noqa: F401
                               SoftSoftmaxTripletLoss, batch_hard_mining,
                               pairwise_euclidean_distance,
                               soft_softmax_triplet_loss, softmax_triplet_loss)
+from .tree_loss import TreeBoundLoss  # noqa: F401
 from .hierarchical_loss import HierarchicalLoss, hierarchical_loss  # noqa
 from .soft_hierarchical_loss import (SoftHierarchicalLoss,  # noqa: F401
                                      classifier_reach_probs,

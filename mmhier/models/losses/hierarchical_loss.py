@@ -21,20 +21,21 @@ gave it, Sec. III-C, so the gate is the whole greedy path from the root,
 root classifier is never trained by weak pixels. The gate is its own
 warm-up: no box pixel passes until the root has learnt the parent class
 from per-pixel labels (``weak_pass.<classifier>`` logs the share that
-passes). :math:`\lambda_j` is the level weight
-(1.0 / 0.1 / 0.1 in the paper), optionally overridden per node.
+passes). :math:`\lambda_j` is the level weight of classifier :math:`j`
+(1.0 / 0.1 / 0.1 in the paper), stated by the tree file (see
+:class:`~mmhier.models.losses.tree_loss.TreeBoundLoss`).
 """
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from torch import Tensor
 
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
+from .tree_loss import TreeBoundLoss
 
 OptionalTensors = Optional[Sequence[Optional[Tensor]]]
 
@@ -223,34 +224,25 @@ def frequency_class_weights(counts: Tensor, power: float = 0.5,
 
 
 @MODELS.register_module()
-class HierarchicalLoss(nn.Module):
+class HierarchicalLoss(TreeBoundLoss):
     """Registered module around :func:`hierarchical_loss`.
 
-    The taxonomy tables come from ``taxonomy`` or, when it is None, from the
-    :class:`~mmhier.models.heads.HierarchicalDecodeHead` that owns this loss
-    (it calls :meth:`bind_taxonomy` with its tree), so a config names the tree
-    once.
+    The tree, the weights :math:`\\lambda_j` and the per-dataset switches
+    (the tree file's ``skip_classifiers``, read from each data sample's
+    ``metainfo['dataset_name']``) are read by :class:`TreeBoundLoss`; the
+    tree comes from ``taxonomy`` or, when it is None, from the
+    :class:`~mmhier.models.heads.HierarchicalDecodeHead` that owns this loss.
 
     Args:
         taxonomy (str | dict | LabelTree, optional): Tree, bound later by the
             head when None.
-        level_weights (Sequence[float], optional): :math:`\\lambda` of
-            classifier level 1, 2, 3, ... (root classifier = level 1; the
-            paper uses 1.0, 0.1, 0.1). None (default) takes the tree file's
-            ``level_weights`` / ``node_weights``
-            (``LabelTree.classifier_loss_weights``).
-        node_weights (dict[str, float], optional): Per classifier (internal
-            node name) override of the level weight.
+        node_weights (dict[str, float], optional): See
+            :class:`TreeBoundLoss`.
         weak_warmup_iters (int): Weak pixels count only from this training
             iteration on (read from MMEngine's ``MessageHub`` info ``iter``;
             0 outside a runner). Defaults to 0.
         weak_gate (str): ``'path'`` or ``'parent'``, see
             :func:`hierarchical_loss`. Defaults to ``'path'``.
-        disable (dict[str, list[str]], optional): ``{dataset_name:
-            [classifier names]}`` never trained by that dataset's images
-            (e.g. ``{'cityscapes': ['driveable']}``), in addition to the tree
-            file's ``skip_classifiers``; read from each data sample's
-            ``metainfo['dataset_name']``.
         label_smoothing (float): Defaults to 0.
         class_weights (dict[str, list[float]], optional): Per classifier
             class weights (one per child, slot order).
@@ -272,29 +264,20 @@ class HierarchicalLoss(nn.Module):
 
     def __init__(self,
                  taxonomy=None,
-                 level_weights: Optional[Sequence[float]] = None,
                  node_weights: Optional[Dict[str, float]] = None,
                  weak_warmup_iters: int = 0,
                  weak_gate: str = 'path',
-                 disable: Optional[Dict[str, Sequence[str]]] = None,
                  label_smoothing: float = 0.0,
                  class_weights: Optional[Dict[str, Sequence[float]]] = None,
                  class_balance: Optional[dict] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_hier') -> None:
-        super().__init__()
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_' to be "
-                             f'back-propagated, got {loss_name!r}')
+        super().__init__(node_weights, loss_weight, loss_name)
         if weak_gate not in ('parent', 'path'):
             raise ValueError(f"weak_gate must be 'parent' or 'path', got "
                              f'{weak_gate!r}')
-        self.level_weights = None if level_weights is None else tuple(
-            level_weights)
-        self.node_weights = dict(node_weights or {})
         self.weak_warmup_iters = weak_warmup_iters
         self.weak_gate = weak_gate
-        self.disable = {k: list(v) for k, v in (disable or {}).items()}
         self.label_smoothing = label_smoothing
         self.class_weights_cfg = dict(class_weights or {})
         self.class_balance = None
@@ -308,79 +291,16 @@ class HierarchicalLoss(nn.Module):
             balance.setdefault('power', 0.5)
             balance.setdefault('max_weight', 10.0)
             self.class_balance = balance
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-        self.tree = None
-        if taxonomy is not None:
-            self.bind_taxonomy(LabelTree.build(taxonomy))
+        self._bind_given(taxonomy)
 
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
-
-    def bind_taxonomy(self, tree) -> None:
-        """Compile the tree's tables into (non-persistent) buffers.
-
-        A loss built with its own ``taxonomy`` only checks that the head's
-        tree has the same nodes.
-        """
-        if self.tree is not None:
-            if list(self.tree.node_names) != list(tree.node_names):
-                raise ValueError('HierarchicalLoss taxonomy differs from the '
-                                 "head's taxonomy (node names differ)")
-            return
-        self.tree = tree
+    def _bind_tables(self, tree: LabelTree) -> None:
+        """The target and weak-code tables as (non-persistent) buffers, the
+        class weights and the class-balance counters."""
         names = list(tree.classifier_names)
-        for key, table in (('node_weights', self.node_weights),
-                           ('class_weights', self.class_weights_cfg)):
-            unknown = sorted(set(table) - set(names))
-            if unknown:
-                raise KeyError(f'HierarchicalLoss {key} names {unknown}, not '
-                               f'classifiers of the taxonomy: {names}')
-        known_datasets = set(getattr(tree, 'dataset_names', []) or [])
-        for ds, cls_names in self.disable.items():
-            if known_datasets and ds not in known_datasets:
-                raise KeyError(f'HierarchicalLoss disable names dataset '
-                               f'{ds!r}, not in the taxonomy datasets '
-                               f'{sorted(known_datasets)}')
-            unknown = sorted(set(cls_names) - set(names))
-            if unknown:
-                raise KeyError(f'HierarchicalLoss disable[{ds!r}] names '
-                               f'{unknown}, not classifiers: {names}')
-        weights = [float(w) for w in tree.classifier_loss_weights]
-        for j, name in enumerate(names):
-            if name in self.node_weights:
-                weights[j] = float(self.node_weights[name])
-                continue
-            if self.level_weights is None:
-                continue
-            level = int(tree.classifier_level[j])
-            if level > len(self.level_weights):
-                raise ValueError(
-                    f'HierarchicalLoss level_weights has '
-                    f'{len(self.level_weights)} entries but classifier '
-                    f'{name!r} is at level {level}')
-            weights[j] = float(self.level_weights[level - 1])
-        self.classifier_weights = weights
-        # per-dataset switches: tree file's skip_classifiers + ``disable``
-        self.dataset_masks = {}
-        for ds in getattr(tree, 'dataset_names', []):
-            mask = np.asarray(tree.dataset_classifier_mask(ds), bool).copy()
-            self.dataset_masks[ds] = mask
-        for ds, cls_names in self.disable.items():
-            mask = self.dataset_masks.setdefault(
-                ds, np.ones(len(names), bool))
-            for cname in cls_names:
-                mask[names.index(cname)] = False
-        self.dataset_masks = {
-            ds: m for ds, m in self.dataset_masks.items() if not m.all()
-        }
-        self.classifier_sizes = list(tree.classifier_sizes)
-        self.parent_classifier = [int(j) for j in tree.classifier_parent]
-        self.parent_slot = [int(s) for s in tree.classifier_parent_slot]
-        self.keys = [
-            f'{self._loss_name}.{name.replace(" ", "_")}' for name in names
-        ]
+        unknown = sorted(set(self.class_weights_cfg) - set(names))
+        if unknown:
+            raise KeyError(f'HierarchicalLoss class_weights names {unknown}, '
+                           f'not classifiers of the taxonomy: {names}')
         # logged only: mmengine back-propagates keys containing 'loss'
         self.pass_keys = [
             f'weak_pass.{name.replace(" ", "_")}' for name in names
@@ -422,20 +342,6 @@ class HierarchicalLoss(nn.Module):
             self.register_buffer(f'class_weight_{j}', w, persistent=False)
             self._class_weight_names.append(j)
 
-    def _image_mask(self, dataset_names: Optional[Sequence[Optional[str]]],
-                    batch_size: int, device) -> Optional[Tensor]:
-        if not self.dataset_masks:
-            return None
-        if dataset_names is None or any(n is None for n in dataset_names):
-            raise KeyError(
-                'HierarchicalLoss has per-dataset classifier switches '
-                f'({sorted(self.dataset_masks)}) but a data sample has no '
-                "metainfo['dataset_name']")
-        ones = np.ones(len(self.classifier_sizes), bool)
-        mask = np.stack(
-            [self.dataset_masks.get(ds, ones) for ds in dataset_names])
-        return torch.from_numpy(mask).to(device)
-
     def _pixel_label_counts(self, j: int, seg_label: Tensor) -> Tensor:
         """Per-pixel (not box-derived) labels of classifier ``j``'s classes
         in a batch."""
@@ -471,10 +377,7 @@ class HierarchicalLoss(nn.Module):
             in this batch (logged, not back-propagated; absent when the
             batch has none).
         """
-        if self.tree is None:
-            raise RuntimeError('HierarchicalLoss has no taxonomy: pass '
-                               'taxonomy= or use it inside '
-                               'HierarchicalDecodeHead')
+        self._check_bound()
         if ignore_index != 255:
             raise ValueError('HierarchicalLoss works on the node-space '
                              f'encoding whose ignore code is 255, got '
@@ -502,8 +405,7 @@ class HierarchicalLoss(nn.Module):
             self.parent_classifier,
             self.parent_slot,
             self.classifier_weights,
-            image_mask=self._image_mask(dataset_names, seg_label.shape[0],
-                                        seg_label.device),
+            image_mask=self.image_mask(dataset_names, seg_label.device),
             use_weak=self._use_weak(),
             weak_gate=self.weak_gate,
             label_smoothing=self.label_smoothing,

@@ -47,12 +47,11 @@ weak-label gating of the hard loss.
 """
 from typing import Dict, List, Optional, Sequence, Union
 
-import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from mmhier.registry import MODELS
-from mmhier.taxonomy import LabelTree
+from .tree_loss import TreeBoundLoss
 
 ROUTINGS = ('soft', 'hard')
 
@@ -146,18 +145,17 @@ def soft_hierarchical_loss(cls_logits: Sequence[Tensor],
 
 
 @MODELS.register_module()
-class SoftHierarchicalLoss(nn.Module):
+class SoftHierarchicalLoss(TreeBoundLoss):
     """Registered module around :func:`soft_hierarchical_loss`.
 
-    The taxonomy tables come from ``taxonomy`` or from :meth:`bind_taxonomy`
-    (the MMT wrapper binds it to its segmentor's tree).
+    The tree and the weights :math:`\\lambda_j` are read by
+    :class:`TreeBoundLoss` (the MMT segmentor binds its segmentor's tree).
 
     Args:
         taxonomy (str | dict | LabelTree, optional): Tree, or None to bind
             later.
-        level_weights (Sequence[float], optional): :math:`\\lambda` per
-            classifier level (root = level 1); None takes the tree file's
-            ``classifier_loss_weights`` (as :class:`HierarchicalLoss`).
+        node_weights (dict[str, float], optional): See
+            :class:`TreeBoundLoss`.
         routing (str): ``'soft'`` (default) or ``'hard'``, see the module
             docstring.
         loss_weight (float): Global factor. Defaults to 1.0.
@@ -167,54 +165,16 @@ class SoftHierarchicalLoss(nn.Module):
 
     def __init__(self,
                  taxonomy=None,
-                 level_weights: Optional[Sequence[float]] = None,
+                 node_weights: Optional[Dict[str, float]] = None,
                  routing: str = 'soft',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_soft_hier') -> None:
-        super().__init__()
+        super().__init__(node_weights, loss_weight, loss_name)
         if routing not in ROUTINGS:
             raise ValueError(f'routing must be one of {ROUTINGS}, got '
                              f'{routing!r}')
-        if not loss_name.startswith('loss_'):
-            raise ValueError(f"loss_name must start with 'loss_', got "
-                             f'{loss_name!r}')
-        self.level_weights = None if level_weights is None else tuple(
-            level_weights)
         self.routing = routing
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
-        self.tree = None
-        if taxonomy is not None:
-            self.bind_taxonomy(LabelTree.build(taxonomy))
-
-    @property
-    def loss_name(self) -> str:
-        return self._loss_name
-
-    def bind_taxonomy(self, tree: LabelTree) -> None:
-        """Take the classifier structure and level weights of ``tree``."""
-        if self.tree is not None:
-            if list(self.tree.node_names) != list(tree.node_names):
-                raise ValueError('SoftHierarchicalLoss taxonomy differs from '
-                                 'the one it is bound to (node names differ)')
-            return
-        self.tree = tree
-        weights = [float(w) for w in tree.classifier_loss_weights]
-        if self.level_weights is not None:
-            levels = list(tree.classifier_level)
-            if max(levels) > len(self.level_weights):
-                raise ValueError(
-                    f'SoftHierarchicalLoss level_weights has '
-                    f'{len(self.level_weights)} entries, the tree has '
-                    f'{max(levels)} classifier levels')
-            weights = [float(self.level_weights[lv - 1]) for lv in levels]
-        self.classifier_weights = weights
-        self.parent_classifier = list(tree.classifier_parent)
-        self.parent_slot = list(tree.classifier_parent_slot)
-        self.keys = [
-            f'{self._loss_name}.{name.replace(" ", "_")}'
-            for name in tree.classifier_names
-        ]
+        self._bind_given(taxonomy)
 
     def forward(self,
                 cls_logits: Union[Tensor, Sequence[Tensor]],
@@ -229,10 +189,8 @@ class SoftHierarchicalLoss(nn.Module):
         Returns:
             dict[str, Tensor]: ``{'<loss_name>.<classifier>': loss}``.
         """
-        if self.tree is None:
-            raise RuntimeError('SoftHierarchicalLoss has no taxonomy: pass '
-                               'taxonomy= or call bind_taxonomy(tree)')
-        sizes = list(self.tree.classifier_sizes)
+        self._check_bound()
+        sizes = self.classifier_sizes
         if isinstance(cls_logits, Tensor):
             cls_logits = cls_logits.split(sizes, dim=1)
         if isinstance(teacher_probs, Tensor):

@@ -196,8 +196,12 @@ def softmax_triplet_loss(feat: torch.Tensor,
                          weight: Optional[torch.Tensor] = None,
                          reduction: str = 'mean',
                          ignore_index: int = -1,
-                         across_ranks: bool = True) -> torch.Tensor:
-    r"""Hard softmax-triplet loss on batch-hard triplets (MMT Eq. 6).
+                         across_ranks: bool = True,
+                         teacher_feat: Optional[torch.Tensor] = None
+                         ) -> torch.Tensor:
+    r"""Softmax-triplet loss on batch-hard triplets: hard (MMT Eq. 6) or,
+    with ``teacher_feat``, soft (Eq. 8, see
+    :func:`soft_softmax_triplet_loss`).
 
     .. math::
         \mathcal{T}_i = \frac{e^{\|f_i - f_{i,n}\|}}
@@ -206,13 +210,14 @@ def softmax_triplet_loss(feat: torch.Tensor,
         \mathcal{L}_{tri} = \frac{1}{N}\sum_i \mathcal{L}_{bce}(\mathcal{T}_i,
         1) = -\frac{1}{N}\sum_i \log \mathcal{T}_i
 
-    i.e. cross-entropy of ``log_softmax([d_ap, d_an])`` with target index 1.
+    i.e. cross-entropy of ``log_softmax([d_ap, d_an])`` with target index 1
+    (the hard target; the soft one is the teacher's softmax).
 
     Args:
         feat (Tensor): Features of shape (N, D) (MMT: pre-BN pooled).
         label (Tensor): (Pseudo) identity labels of shape (N, ).
-        normalize (bool): L2-normalise features first. Defaults to False
-            (the authors' setting).
+        normalize (bool): L2-normalise features (and teacher features)
+            first. Defaults to False (the authors' setting).
         weight (Tensor, optional): Per-anchor weight of shape (N, ).
         reduction (str): 'none' (over the kept anchors), 'mean' or 'sum'.
         ignore_index (int): Samples with this label take no part, neither as
@@ -222,29 +227,46 @@ def softmax_triplet_loss(feat: torch.Tensor,
             ``DataParallel``); see :class:`_MiningBatch`. Every rank must
             then call the loss the same number of times. Defaults to True;
             no effect in one process.
+        teacher_feat (Tensor, optional): Teacher (peer mean net) features
+            (N, D'); given, the target is the teacher's softmax over its
+            distances at the student's mined indices. Defaults to None.
 
     Returns:
         Tensor: The loss. Anchors without a negative in the batch are
         skipped.
     """
-    feat = _prepare(feat, label, normalize, 'softmax_triplet_loss')
-    batch = _MiningBatch(feat, label, None, ignore_index, across_ranks)
-    (d_ap, d_an, _, _, has_neg), _, _, local_valid = _mine(
-        batch, ignore_index)
+    name = 'softmax_triplet_loss' if teacher_feat is None else \
+        'soft_softmax_triplet_loss'
+    feat = _prepare(feat, label, normalize, name)
+    if teacher_feat is not None:
+        if teacher_feat.dim() != 2 or teacher_feat.shape[0] != feat.shape[0]:
+            raise ValueError(f'{name} expects teacher features '
+                             f'(N={feat.shape[0]}, D), got '
+                             f'{tuple(teacher_feat.shape)}')
+        teacher_feat = teacher_feat.detach()
+        if normalize:
+            teacher_feat = F.normalize(teacher_feat, dim=1)
+    batch = _MiningBatch(feat, label, teacher_feat, ignore_index,
+                         across_ranks)
+    (d_ap, d_an, ap_idx, an_idx, has_neg), anchors, cols, local_valid = \
+        _mine(batch, ignore_index)
     log_prob = F.log_softmax(torch.stack((d_ap, d_an), dim=1), dim=1)
-    loss = -log_prob[:, 1]
+    if teacher_feat is None:
+        loss = -log_prob[:, 1]
+    else:
+        dist_t = pairwise_euclidean_distance(batch.teacher[anchors],
+                                             batch.teacher[cols])
+        rows = torch.arange(dist_t.shape[0], device=dist_t.device)
+        target = F.softmax(
+            torch.stack((dist_t[rows, ap_idx], dist_t[rows, an_idx]), dim=1),
+            dim=1)
+        loss = -(target * log_prob).sum(dim=1)
     w = weight[local_valid] if weight is not None else None
     return batch.reduce(loss, has_neg, w, reduction)
 
 
-def soft_softmax_triplet_loss(feat: torch.Tensor,
-                              teacher_feat: torch.Tensor,
-                              label: torch.Tensor,
-                              normalize: bool = False,
-                              weight: Optional[torch.Tensor] = None,
-                              reduction: str = 'mean',
-                              ignore_index: int = -1,
-                              across_ranks: bool = True) -> torch.Tensor:
+def soft_softmax_triplet_loss(feat: torch.Tensor, teacher_feat: torch.Tensor,
+                              label: torch.Tensor, **kwargs) -> torch.Tensor:
     r"""Soft softmax-triplet loss (MMT Eq. 8).
 
     The triplets are mined on the *student's* distances; the teacher's
@@ -264,41 +286,15 @@ def soft_softmax_triplet_loss(feat: torch.Tensor,
         feat (Tensor): Student features of shape (N, D).
         teacher_feat (Tensor): Teacher (peer mean net) features (N, D').
         label (Tensor): (Pseudo) identity labels of shape (N, ).
-        normalize (bool): L2-normalise both feature sets first.
-            Defaults to False (the authors' setting).
-        weight (Tensor, optional): Per-anchor weight of shape (N, ).
-        reduction (str): 'none', 'mean' or 'sum'. Defaults to 'mean'.
-        ignore_index (int): Label value to leave out. Defaults to -1.
-        across_ranks (bool): Mine among all ranks' samples under
-            data-parallel training (see :func:`softmax_triplet_loss`).
-            Defaults to True.
+        **kwargs: ``normalize``, ``weight``, ``reduction``,
+            ``ignore_index``, ``across_ranks`` of
+            :func:`softmax_triplet_loss`.
 
     Returns:
         Tensor: The loss.
     """
-    feat = _prepare(feat, label, normalize, 'soft_softmax_triplet_loss')
-    if teacher_feat.dim() != 2 or teacher_feat.shape[0] != feat.shape[0]:
-        raise ValueError('soft_softmax_triplet_loss expects teacher features '
-                         f'(N={feat.shape[0]}, D), got '
-                         f'{tuple(teacher_feat.shape)}')
-    teacher_feat = teacher_feat.detach()
-    if normalize:
-        teacher_feat = F.normalize(teacher_feat, dim=1)
-    batch = _MiningBatch(feat, label, teacher_feat, ignore_index,
-                         across_ranks)
-    (d_ap, d_an, ap_idx, an_idx, has_neg), anchors, cols, local_valid = \
-        _mine(batch, ignore_index)
-    log_prob = F.log_softmax(torch.stack((d_ap, d_an), dim=1), dim=1)
-
-    dist_t = pairwise_euclidean_distance(batch.teacher[anchors],
-                                         batch.teacher[cols])
-    rows = torch.arange(dist_t.shape[0], device=dist_t.device)
-    target = F.softmax(
-        torch.stack((dist_t[rows, ap_idx], dist_t[rows, an_idx]), dim=1),
-        dim=1)
-    loss = -(target * log_prob).sum(dim=1)
-    w = weight[local_valid] if weight is not None else None
-    return batch.reduce(loss, has_neg, w, reduction)
+    return softmax_triplet_loss(
+        feat, label, teacher_feat=teacher_feat, **kwargs)
 
 
 @MODELS.register_module()

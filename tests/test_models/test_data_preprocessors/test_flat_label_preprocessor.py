@@ -9,33 +9,25 @@ from mmhier.models.data_preprocessors import (FlatLabelSegDataPreProcessor,
                                               flat_label_lut)
 from mmhier.taxonomy import LabelTree
 
-TOY = dict(
-    name='toy',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car')
-            }),
-        gt=dict(
-            annotation='box',
-            classes={
-                0: ('stop', 'stop'),
-                1: ('front', 'front')
-            })))
+
+@pytest.fixture
+def toy(toy_taxonomy):
+    """The toy tree (tests/data/toy_tree_taxonomy.py) whose box dataset
+    labels stop and the coarse front, without level weights."""
+    return toy_taxonomy(
+        datasets=dict(gt=dict(classes={
+            0: ('stop', 'stop'),
+            1: ('front', 'front')
+        })),
+        level_weights=None)
+
+
 # nodes: 0 root 1 road 2 sign 3 car 4 back 5 front 6 stop 7 yield;
 # leaves: road 0, back 1, stop 2, yield 3, car 4; weak codes 8 front, 9 stop
 
 
-def test_lut_values():
-    tree = LabelTree.build(TOY)
+def test_lut_values(toy):
+    tree = LabelTree.build(toy)
     lut = flat_label_lut(tree)
     # codes 0..9: root ignore, road 0, sign (coarse) ignore, car 4, back 1,
     # front (coarse) ignore, stop 2, yield 3, weak front ignore, weak stop 2
@@ -51,12 +43,12 @@ def test_lut_values():
     assert lut[:10].tolist() == [6, 0, 6, 4, 1, 5, 2, 3, 5, 2]
     assert lut[255] == 6
     assert FlatLabelSegDataPreProcessor(
-        taxonomy=TOY, coarse_nodes=['front'],
+        taxonomy=toy, coarse_nodes=['front'],
         unlabeled=True).num_flat_classes == 7
 
 
-def test_converts_in_training_only():
-    pre = FlatLabelSegDataPreProcessor(taxonomy=TOY, size=(2, 3))
+def test_converts_in_training_only(toy):
+    pre = FlatLabelSegDataPreProcessor(taxonomy=toy, size=(2, 3))
     assert pre.num_flat_classes == 5
 
     def data():

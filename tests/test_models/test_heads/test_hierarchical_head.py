@@ -8,39 +8,28 @@ from mmseg.structures import SegDataSample
 
 from mmhier.models.heads import HierarchicalDecodeHead, HybridUpsample
 
-TOY = dict(
-    name='toy',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car')
-            }),
-        gt=dict(annotation='box', classes={0: ('stop', 'stop')})),
-    level_weights=[1.0, 0.1, 0.1])
 # leaves (depth-first): road, back, stop, yield, car; slots: root 0-2,
 # sign 3-4, front 5-6
 
 
-def build_head(**kwargs):
-    cfg = dict(
-        taxonomy=TOY,
-        in_channels=8,
-        channels=16,
-        norm_cfg=dict(type='BN'),
-        adapt_overrides={'front': dict(dilation=2, planes=2)})
-    cfg.update(kwargs)
-    return HierarchicalDecodeHead(**cfg)
+@pytest.fixture
+def build_head(toy_taxonomy):
+    """Factory: a head on the toy tree (tests/data/toy_tree_taxonomy.py)."""
+
+    def build(**kwargs):
+        cfg = dict(
+            taxonomy=toy_taxonomy(),
+            in_channels=8,
+            channels=16,
+            norm_cfg=dict(type='BN'),
+            adapt_overrides={'front': dict(dilation=2, planes=2)})
+        cfg.update(kwargs)
+        return HierarchicalDecodeHead(**cfg)
+
+    return build
 
 
-def test_shapes_and_leaf_log_probs():
+def test_shapes_and_leaf_log_probs(build_head):
     head = build_head().eval()
     assert not hasattr(head, 'conv_seg')
     feats = [torch.randn(2, 8, 5, 6)]
@@ -65,14 +54,14 @@ def test_shapes_and_leaf_log_probs():
     assert torch.allclose(out.exp().sum(1), torch.ones(2, 10, 12), atol=1e-5)
 
 
-def test_num_classes_must_match_leaves():
+def test_num_classes_must_match_leaves(build_head):
     with pytest.raises(ValueError, match='5 leaves'):
         build_head(num_classes=6)
     with pytest.raises(KeyError, match='nope'):
         build_head(adapt_overrides={'nope': dict(dilation=2)})
 
 
-def test_greedy_differs_from_soft():
+def test_greedy_differs_from_soft(build_head):
     head = build_head()
     # pixel 0: root road .45 / sign .5 / car .05; sign back .6 / front .4
     #   soft: road .45 > back .3 -> road; greedy: sign, then back.
@@ -107,7 +96,7 @@ def test_greedy_differs_from_soft():
     assert samples[0].pred_level_sem_seg.data.tolist() == levels[0].tolist()
 
 
-def test_predict_resizes_then_decides():
+def test_predict_resizes_then_decides(build_head):
     head = build_head(decision='greedy').eval()
     out = head.predict([torch.randn(2, 8, 5, 6)],
                        [dict(img_shape=(20, 24))] * 2, None)
@@ -115,7 +104,7 @@ def test_predict_resizes_then_decides():
     assert out.softmax(1).amax(1).eq(1).all()
 
 
-def test_loss_every_parameter_gets_grad():
+def test_loss_every_parameter_gets_grad(build_head):
     head = build_head().train()
     samples = []
     for b in range(2):
@@ -151,7 +140,7 @@ def test_hybrid_upsample_exact_2x_and_bilinear_start():
         HybridUpsample(2, kernel_size=1)
 
 
-def test_detail_branch_reads_finer_stage():
+def test_detail_branch_reads_finer_stage(build_head):
     """``detail_cfg``: the listed branch sees the finer stage, the others
     are computed at the coarse size and resized (bilinear) to its output."""
     head = build_head(
@@ -193,7 +182,7 @@ def test_detail_branch_reads_finer_stage():
     assert torch.allclose(out.exp().sum(1), torch.ones(2, 20, 24), atol=1e-5)
 
 
-def test_detail_cfg_errors_name_the_key():
+def test_detail_cfg_errors_name_the_key(build_head):
     with pytest.raises(KeyError, match='nope'):
         build_head(detail_cfg=dict(classifiers=['nope'], in_index=0,
                                    in_channels=4, channels=3))

@@ -1,10 +1,11 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """HierarchicalLoss on a 3x3 toy map with hand-computed values.
 
-Toy tree (BFS ids): 0 root, 1 road, 2 sign, 3 car, 4 back, 5 front, 6 stop,
-7 yield. Classifiers: j0 root (road, sign, car), j1 sign (back, front),
-j2 front (stop, yield); level weights 1.0 / 0.1 / 0.1. Dataset ``gt`` is
-box-annotated, so stop/yield get weak codes 8/9.
+Toy tree (tests/data/toy_tree_taxonomy.py; BFS ids): 0 root, 1 road, 2 sign,
+3 car, 4 back, 5 front, 6 stop, 7 yield. Classifiers: j0 root (road, sign,
+car), j1 sign (back, front), j2 front (stop, yield); level weights 1.0 / 0.1 /
+0.1. Dataset ``gt`` is box-annotated (here with stop and yield), so stop/yield
+get weak codes 8/9.
 """
 import math
 
@@ -12,31 +13,18 @@ import pytest
 import torch
 
 from mmhier.models.losses import HierarchicalLoss, hierarchical_loss
-from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy import LabelTree, TaxonomyError
 
-TOY = dict(
-    name='toy',
-    tree={
-        'root': ['road', 'sign', 'car'],
-        'sign': ['back', 'front'],
-        'front': ['stop', 'yield']
-    },
-    datasets=dict(
-        city=dict(
-            annotation='pixel',
-            classes={
-                0: ('road', 'road'),
-                1: ('sign', 'sign'),
-                2: ('car', 'car'),
-                3: ('void', None)
-            }),
-        gt=dict(
-            annotation='box',
-            classes={
-                0: ('stop', 'stop'),
-                1: ('yield', 'yield')
-            })),
-    level_weights=[1.0, 0.1, 0.1])
+
+@pytest.fixture
+def toy(toy_taxonomy):
+    """The toy tree with a second box class, yield (weak code 9)."""
+    return toy_taxonomy(datasets=dict(
+        gt=dict(classes={
+            0: ('stop', 'stop'),
+            1: ('yield', 'yield')
+        })))
+
 
 # codes: 1 road, 2 sign (coarse), 3 car, 5 front (coarse), 6 stop, 7 yield,
 # 8 weak stop, 9 weak yield, 255 ignore
@@ -61,13 +49,19 @@ def toy_logits():
     return x.requires_grad_()
 
 
-def build_loss(**kwargs):
-    loss = HierarchicalLoss(**kwargs)
-    loss.bind_taxonomy(LabelTree.build(TOY))
-    return loss
+@pytest.fixture
+def build_loss(toy):
+    """Factory: a HierarchicalLoss bound to ``taxonomy`` (default: toy)."""
+
+    def build(taxonomy=None, **kwargs):
+        loss = HierarchicalLoss(**kwargs)
+        loss.bind_taxonomy(LabelTree.build(taxonomy or toy))
+        return loss
+
+    return build
 
 
-def test_values_parent_gate():
+def test_values_parent_gate(build_loss):
     loss = build_loss(weak_gate='parent')
     out = loss(toy_logits(), LABELS[None])
     assert list(out) == [
@@ -103,7 +97,7 @@ def weak_pixels_training(loss, logits):
     return trained, out
 
 
-def test_which_box_pixels_train_which_classifier():
+def test_which_box_pixels_train_which_classifier(build_loss):
     """Weak stop at (1,1), weak yield at (1,2). Root decisions: sign at
     (1,1), road at (1,2); the sign classifier says front at both."""
     loss = build_loss()
@@ -126,12 +120,12 @@ def test_which_box_pixels_train_which_classifier():
                    build_loss().eval()(toy_logits(), LABELS[None]))
 
 
-def test_path_gate_and_no_weak():
+def test_path_gate_and_no_weak(build_loss, toy):
     out = build_loss(weak_gate='path')(toy_logits(), LABELS[None])
     # (1,2): the root says road, so the whole-path gate closes for front too
     assert out['loss_hier.front'].item() == pytest.approx(0.1 * L2, abs=1e-6)
     # warm-up not over: weak pixels never count
-    t = LabelTree.build(TOY)
+    t = LabelTree.build(toy)
     losses = hierarchical_loss(
         toy_logits(),
         LABELS[None],
@@ -145,7 +139,7 @@ def test_path_gate_and_no_weak():
     assert losses[2].item() == pytest.approx(0.1 * L2, abs=1e-6)
 
 
-def test_warmup_reads_message_hub():
+def test_warmup_reads_message_hub(build_loss):
     from mmengine.logging import MessageHub
     hub = MessageHub.get_instance('test_hier_loss_warmup')
     loss = build_loss(weak_warmup_iters=10)
@@ -158,7 +152,7 @@ def test_warmup_reads_message_hub():
         0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4, abs=1e-6)
 
 
-def test_empty_classifier_is_connected_zero():
+def test_empty_classifier_is_connected_zero(build_loss):
     logits = torch.randn(2, 7, 3, 3, requires_grad=True)
     out = build_loss()(logits, torch.ones(2, 3, 3, dtype=torch.long))
     assert out['loss_hier.sign'].item() == 0.0
@@ -169,13 +163,20 @@ def test_empty_classifier_is_connected_zero():
     assert logits.grad[:, :3].abs().sum() > 0
 
 
-def test_dataset_switch_batch2():
+def skip_for_city(toy, classifiers):
+    """``toy`` whose dataset ``city`` switches ``classifiers`` off."""
+    city = dict(toy['datasets']['city'], skip_classifiers=classifiers)
+    return dict(toy, datasets=dict(toy['datasets'], city=city))
+
+
+def test_dataset_switch_batch2(build_loss, toy):
     logits = torch.cat([toy_logits().detach()] * 2).requires_grad_()
     labels = torch.stack([torch.full((3, 3), 4), LABELS])  # image 0: back
     names = ['city', 'gt']
+    # the tree file's dataset spec switches the sign classifier off for city
+    skip = skip_for_city(toy, ['sign'])
     on = build_loss()(logits, labels, dataset_names=names)
-    off = build_loss(disable={'city': ['sign']})(
-        logits, labels, dataset_names=names)
+    off = build_loss(skip)(logits, labels, dataset_names=names)
     # image 0 adds nine back pixels: seven with zero sign logits (log 2)
     # and (1,1), (1,2) with logits [0,1] for target back: log(1 + e)
     assert on['loss_hier.sign'].item() == pytest.approx(
@@ -185,13 +186,14 @@ def test_dataset_switch_batch2():
     assert off['loss_hier.sign'].item() == pytest.approx(
         0.1 * (3 * L2 + math.log(1 + 1 / math.e)) / 4, abs=1e-6)
     with pytest.raises(KeyError, match='dataset_name'):
-        build_loss(disable={'city': ['sign']})(logits, labels)
-    with pytest.raises(KeyError, match='nope'):
-        build_loss(disable={'city': ['nope']})
+        build_loss(skip)(logits, labels)
+    with pytest.raises(TaxonomyError, match='nope'):
+        build_loss(skip_for_city(toy, ['nope']))
 
 
-def test_weights_smoothing_and_errors():
-    loss = build_loss(level_weights=(2.0, 1.0, 1.0), node_weights={'front': 0})
+def test_weights_smoothing_and_errors(build_loss, toy):
+    loss = build_loss(dict(toy, level_weights=[2.0, 1.0, 1.0]),
+                      node_weights={'front': 0})
     out = loss(toy_logits(), LABELS[None])
     assert out['loss_hier.front'].item() == 0
     root = (5 * L3 + math.log(1 + 2 / math.e)) / 6
@@ -206,10 +208,10 @@ def test_weights_smoothing_and_errors():
         HierarchicalLoss(loss_name='hier')
 
 
-def test_sparse_path_equals_dense_path():
+def test_sparse_path_equals_dense_path(toy):
     """Gathering the valid pixels (few pixels in a subtree) gives the same
     losses and gradients as the dense softmax over the whole map."""
-    t = LabelTree.build(TOY)
+    t = LabelTree.build(toy)
     torch.manual_seed(0)
     logits = torch.randn(2, 7, 4, 5)
     codes = torch.randint(0, 10, (2, 4, 5))
@@ -250,7 +252,7 @@ def test_frequency_class_weights_by_hand():
     assert frequency_class_weights(torch.zeros(3)).tolist() == [1, 1, 1]
 
 
-def test_class_balance_counts_per_pixel_labels_and_resumes():
+def test_class_balance_counts_per_pixel_labels_and_resumes(build_loss):
     """Root counts from LABELS: road (1), sign (2, 6, 7, 5 -> sign slot),
     car (3); weak 8/9 and ignore do not count -> [1, 4, 1] per batch."""
     loss = build_loss(class_balance=dict(classifiers=['root'], power=1.0))

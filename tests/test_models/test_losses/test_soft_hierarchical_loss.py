@@ -109,11 +109,28 @@ def test_module_keys_weights_and_no_teacher_grad():
         2 * math.log(2), abs=1e-6)
     sum(out.values()).backward()
     assert all(t.grad is None for t in teacher)
-    # level_weights override the tree's, and concatenated layouts work
-    loss = SoftHierarchicalLoss(taxonomy=TOY_TREE, level_weights=[1.0, 0.0])
+    # the tree file's level_weights are the weights, and concatenated
+    # layouts work
+    loss = SoftHierarchicalLoss(
+        taxonomy=dict(TOY_TREE, level_weights=[1.0, 0.0]))
     out = loss(torch.cat(_student(), 1), torch.cat(_teacher(), 1))
     assert out['loss_soft_hier.B'].item() == 0
     with pytest.raises(ValueError, match='level_weights'):
-        SoftHierarchicalLoss(taxonomy=TOY_TREE, level_weights=[1.0])
+        SoftHierarchicalLoss(taxonomy=dict(TOY_TREE, level_weights=[1.0]))
+    # node_weights override single classifiers: root 0.5 log 2, B 0.1 -> 1
+    loss = SoftHierarchicalLoss(
+        taxonomy=TOY_TREE, node_weights={'root': 0.5, 'B': 1.0})
+    assert loss.classifier_weights == [0.5, 1.0]
+    out = loss(_student(), _teacher())
+    assert out['loss_soft_hier.root'].item() == pytest.approx(
+        0.5 * math.log(2), abs=1e-6)
+    # B as in test_soft_loss_hand_values, with weight 1 instead of 0.1
+    log4, log43 = math.log(4), math.log(4 / 3)
+    num = 0.4 * log4 + 0.75 * (0.5 * log4 + 0.5 * log43) + \
+        1.0 * (0.25 * log4 + 0.75 * log43)
+    assert out['loss_soft_hier.B'].item() == pytest.approx(
+        num / 2.15, abs=1e-6)
+    with pytest.raises(KeyError, match='nope'):
+        SoftHierarchicalLoss(taxonomy=TOY_TREE, node_weights={'nope': 1.0})
     with pytest.raises(ValueError, match='routing'):
         SoftHierarchicalLoss(routing='greedy')
