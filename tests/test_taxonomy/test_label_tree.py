@@ -93,8 +93,8 @@ def test_leaves_and_paths(tree):
                                  [2, 6, 9], [2, 7]]):
         expected[row, slots] = 1
     np.testing.assert_array_equal(tree.path_matrix(), expected)
-    pm = tree.path_matrix_tensor()
-    assert pm.dtype == torch.float32 and pm.shape == (7, 10)
+    pm = tree.path_matrix()
+    assert pm.dtype == np.float32 and pm.shape == (7, 10)
 
 
 def test_path_matrix_gives_a_distribution(tree):
@@ -103,7 +103,7 @@ def test_path_matrix_gives_a_distribution(tree):
     logp = torch.cat([
         torch.log_softmax(logits[o:o + s], 0)
         for o, s in zip(tree.classifier_offsets, tree.classifier_sizes)])
-    leaf_logp = tree.path_matrix_tensor() @ logp
+    leaf_logp = torch.as_tensor(tree.path_matrix()) @ logp
     assert torch.allclose(leaf_logp.exp().sum(), torch.tensor(1.0))
     # y = P(c | root) * P(c2 | c) * P(y | c2)
     p = [torch.softmax(logits[o:o + s], 0)
@@ -139,7 +139,7 @@ def test_classifier_target_lut(tree):
     expected[2, [6, 7, 8, 9, 10, 12]] = [0, 1, 2, 1, 1, 1]
     expected[3, [9, 10, 12]] = [0, 1, 1]
     np.testing.assert_array_equal(lut, expected)
-    assert tree.classifier_target_lut_tensor().dtype == torch.long
+    assert lut.dtype == np.int64
 
 
 def test_dataset_luts_and_mapping(tree):
