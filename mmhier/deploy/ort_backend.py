@@ -84,10 +84,11 @@ class ORTSegmentor:
         self.tree = self._taxonomy()
         self.coarse_nodes = list(self.cfg.get('flat_coarse_nodes', []))
         if self.meta['hierarchical']:
-            from mmhier.taxonomy.decision import decision_tables
-            tables = decision_tables(self.tree)
-            self.max_depth = int(tables.pop('max_depth'))
-            self.tables = {k: torch.as_tensor(v) for k, v in tables.items()}
+            self.max_depth = self.tree.depth
+            self.tables = {
+                k: torch.as_tensor(v)
+                for k, v in self.tree.decision_tables().items()
+            }
 
     # ------------------------------------------------------------ set-up
     def _config(self, config, onnx_file: str) -> Config:
@@ -172,11 +173,8 @@ class ORTSegmentor:
         ancestors of ``pred`` (``[H, W]``)."""
         if self.meta['hierarchical'] and seg_map is not None:
             from mmhier.taxonomy.decision import greedy_decision
-            t = self.tables
             levels, _ = greedy_decision(
-                seg_map, t['path_matrix'], t['slot_table'],
-                t['slot_child_node'], t['node_classifier_index'],
-                self.max_depth)
+                seg_map, max_depth=self.max_depth, **self.tables)
             return levels[0]
         from mmhier.apis.hier_inference import level_nodes_from_prediction
         return level_nodes_from_prediction(pred, self.tree,

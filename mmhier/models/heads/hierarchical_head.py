@@ -47,7 +47,7 @@ from torch import Tensor
 
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
-from mmhier.taxonomy.decision import decision_tables, greedy_decision
+from mmhier.taxonomy.decision import greedy_decision
 from .hybrid_upsample import HybridUpsample
 
 #: Log-probability written for the leaves the greedy rule did not choose.
@@ -328,17 +328,22 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             loss.bind_taxonomy(self.tree)
 
     def _register_tables(self) -> None:
+        """Hold the tree's tables as non-persistent buffers (they follow the
+        head's device): the greedy rule's ``LabelTree.decision_tables``
+        (``path_matrix``, ``slot_table``, ``slot_nodes``,
+        ``node_own_classifier``), ``leaf_path_index``, ``leaf_index``,
+        ``leaf_node`` (``LabelTree.leaves``) and ``code_to_leaf`` (per-pixel
+        leaf codes -> leaf index, every other code ``ignore_index``)."""
         tree = self.tree
-        tables = decision_tables(tree)
-        self.max_depth = int(tables.pop('max_depth'))
-        # per-pixel (non-weak) leaf codes -> leaf index, anything else 255
-        code_to_node = np.asarray(tree.code_to_node, np.int64)
-        leaf = np.where(code_to_node >= 0,
-                        tables['node_leaf_index'][code_to_node.clip(0)], -1)
-        weak = np.asarray(tree.code_is_weak, bool)
-        tables['code_to_leaf'] = np.where((leaf >= 0) & ~weak, leaf,
-                                          self.ignore_index)
-        tables['leaf_node'] = np.asarray(tree.leaves, np.int64)
+        self.max_depth = tree.depth
+        code_to_leaf = tree.code_to_leaf()
+        tables = dict(
+            tree.decision_tables(),
+            leaf_path_index=tree.leaf_path_index(),
+            leaf_index=tree.leaf_index,
+            leaf_node=np.asarray(tree.leaves, np.int64),
+            code_to_leaf=np.where(code_to_leaf >= 0, code_to_leaf,
+                                  self.ignore_index))
         for name, value in tables.items():
             self.register_buffer(
                 name, torch.as_tensor(value), persistent=False)
@@ -404,10 +409,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         """Top-down rule on leaf log-probabilities; see
         :func:`greedy_decision`. Returns (level nodes, leaf index)."""
         levels, node = greedy_decision(seg_logits, self.path_matrix,
-                                       self.slot_table, self.slot_child_node,
-                                       self.node_classifier_index,
+                                       self.slot_table, self.slot_nodes,
+                                       self.node_own_classifier,
                                        self.max_depth)
-        return levels, self.node_leaf_index[node]
+        return levels, self.leaf_index[node]
 
     def decide(self, seg_logits: Tensor) -> Tensor:
         """Apply ``self.decision`` to leaf log-probabilities.
