@@ -25,7 +25,10 @@ The tables are the tree's (:meth:`LabelTree.decision_tables
 :func:`greedy_decision`), so that the model, the metrics and the exporters
 share one definition.
 """
-from typing import Tuple
+from typing import TYPE_CHECKING, Tuple
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
@@ -79,3 +82,28 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
         active = active & (nxt >= 0)
         cls = torch.where(active, nxt, cls)
     return torch.stack(levels, dim=1), node
+
+
+#: Log-probability written for the leaves the decision rule did not choose.
+DECIDED_LOG_FLOOR = -1e4
+
+
+def decided_log_map(labels: 'Tensor', num_classes: int,
+                    like: 'Tensor') -> 'Tensor':
+    """The log of the one-hot map of decided classes: 0 at the decided class,
+    :data:`DECIDED_LOG_FLOOR` elsewhere.
+
+    Args:
+        labels (Tensor): ``[B, H, W]`` long, decided class per pixel.
+        num_classes (int): Number of classes ``C``.
+        like (Tensor): Gives the dtype and device of the result.
+
+    Returns:
+        Tensor: ``[B, C, H, W]``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    onehot = F.one_hot(labels, num_classes).permute(0, 3, 1, 2)
+    return torch.where(onehot.bool(), like.new_zeros(()),
+                       like.new_full((), DECIDED_LOG_FLOOR))
