@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmhier.taxonomy import (IGNORE_INDEX, LabelTree, TaxonomyError,
-                             UnknownLabelError)
+from mmhier.taxonomy import (IGNORE_INDEX, DatasetSpec, LabelTree,
+                             TaxonomyError, UnknownLabelError)
 
 #            root                      ids (breadth-first):
 #     ┌───────┼──────────┐              root 0 | a 1 b 2 c 3
@@ -234,3 +234,21 @@ def test_tree_paths_resolve_from_any_directory(tmp_path, monkeypatch):
     assert rel is scoped  # same file, same cached tree
     with pytest.raises(TaxonomyError, match='no_such_tree.py'):
         LabelTree.build('configs/no_such_tree.py')
+
+
+def test_dataset_spec(tree):
+    spec = tree.dataset_spec('d2')
+    assert isinstance(spec, DatasetSpec)
+    assert spec.is_weak and not tree.dataset_spec('d1').is_weak
+    assert spec.raw_to_node.tolist() == [10, 4]  # y, b1
+    assert spec.lut.tolist() == [12, 11]  # their weak codes
+    # d3 declares 255 as ignore: a LUT entry, known, mapped to ignore
+    d3 = tree.dataset_spec('d3')
+    assert len(d3.lut) == 256 and d3.lut[255] == IGNORE_INDEX
+    assert d3.known[[0, 1, 255]].all() and not d3.known[2:255].any()
+    # the view takes d1's label list but not its skip_classifiers
+    view = tree.dataset_spec('d1view')
+    assert view.class_names == tree.dataset_spec('d1').class_names
+    assert view.skip_classifiers == [] and view.eval_ignore == [3]
+    with pytest.raises(TaxonomyError, match="unknown dataset 'nope'"):
+        tree.dataset_spec('nope')
