@@ -2,9 +2,11 @@
 """Lookup tables derived from a label tree's structure.
 
 Pure numpy functions of the arrays a :class:`~mmhier.taxonomy.LabelTree`
-compiles (``parent``, ``level``, ``node_classifier``, ``node_slot``, ...);
-the tree exposes each as a method of the same name, and the head, the loss,
-the metrics and the exporters read them from the tree.
+compiles (``parent``, ``level``, ``node_classifier``, ``node_slot``, ...).
+The tree exposes each table as a method of the same name
+(``LabelTree.path_matrix()``, ...; :func:`node_global_slot` is an
+intermediate step), and the head, the loss, the metrics and the exporters
+read them from the tree.
 
 Vocabulary (Meletis & Dubbelman, "Training of Convolutional Networks on
 Multiple Heterogeneous Datasets for Street Scene Semantic Segmentation", IEEE
