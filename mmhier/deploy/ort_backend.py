@@ -18,7 +18,7 @@ fields of :func:`mmhier.apis.inference_levels`:
   the graph's size is already the original size, ``pred_sem_seg`` and
   ``pred_level_sem_seg`` are the graph's outputs as they are. Otherwise the
   map that the PyTorch path resizes is rebuilt first: the log of the one-hot
-  decision (:func:`~mmhier.models.heads.hierarchical_head.decided_log_map`)
+  decision (:func:`~mmhier.taxonomy.decision.decided_log_map`)
   for the greedy rule, the exported ``logprobs`` for the soft rule (without
   them, the one-hot vote of the labels); the levels are then read from the
   resized map with the same rules as the PyTorch path
@@ -84,10 +84,11 @@ class ORTSegmentor:
         self.tree = self._taxonomy()
         self.coarse_nodes = list(self.cfg.get('flat_coarse_nodes', []))
         if self.meta['hierarchical']:
-            from mmhier.taxonomy.decision import decision_tables
-            tables = decision_tables(self.tree)
-            self.max_depth = int(tables.pop('max_depth'))
-            self.tables = {k: torch.as_tensor(v) for k, v in tables.items()}
+            self.max_depth = self.tree.depth
+            self.tables = {
+                k: torch.as_tensor(v)
+                for k, v in self.tree.decision_tables().items()
+            }
 
     # ------------------------------------------------------------ set-up
     def _config(self, config, onnx_file: str) -> Config:
@@ -156,7 +157,7 @@ class ORTSegmentor:
         """``[1, C, H, W]``: the map that the PyTorch path stores in
         ``seg_logits`` before resizing, or None when it cannot be rebuilt
         exactly (soft rule without exported ``logprobs``)."""
-        from mmhier.models.heads.hierarchical_head import decided_log_map
+        from mmhier.taxonomy.decision import decided_log_map
         if self.meta['decision'] == 'greedy':
             num_classes = self.tree.num_leaves
             return decided_log_map(outs['labels'][i:i + 1], num_classes,
@@ -172,11 +173,8 @@ class ORTSegmentor:
         ancestors of ``pred`` (``[H, W]``)."""
         if self.meta['hierarchical'] and seg_map is not None:
             from mmhier.taxonomy.decision import greedy_decision
-            t = self.tables
             levels, _ = greedy_decision(
-                seg_map, t['path_matrix'], t['slot_table'],
-                t['slot_child_node'], t['node_classifier_index'],
-                self.max_depth)
+                seg_map, max_depth=self.max_depth, **self.tables)
             return levels[0]
         from mmhier.apis.hier_inference import level_nodes_from_prediction
         return level_nodes_from_prediction(pred, self.tree,
@@ -186,7 +184,7 @@ class ORTSegmentor:
         """Graph outputs -> data samples with ``pred_sem_seg``,
         ``pred_level_sem_seg`` (when the model has a taxonomy) and
         ``seg_logits`` (see the module docstring)."""
-        from mmhier.models.heads.hierarchical_head import decided_log_map
+        from mmhier.taxonomy.decision import decided_log_map
         labels = outs['labels']
         _, h, w = labels.shape
         num_classes = self.tree.num_leaves if self.meta['hierarchical'] \

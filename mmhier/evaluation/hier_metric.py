@@ -47,7 +47,7 @@ from torch import Tensor
 
 from mmhier.registry import METRICS
 from mmhier.taxonomy import LabelTree
-from mmhier.taxonomy.decision import decision_tables, greedy_decision
+from mmhier.taxonomy.decision import greedy_decision
 
 
 def confusion_matrix(gt: Tensor, pred: Tensor, num_rows: int,
@@ -208,7 +208,7 @@ class HierIoUMetric(IoUMetric):
         self.recall_nodes = list(recall_nodes)
         self.decision_tables = {
             k: torch.as_tensor(v)
-            for k, v in decision_tables(tree).items()
+            for k, v in tree.decision_tables().items()
         }
         if weak_labels not in ('node', 'ignore'):
             raise ValueError("weak_labels must be 'node' or 'ignore', got "
@@ -285,11 +285,9 @@ class HierIoUMetric(IoUMetric):
                     'got ' + ('none' if logits is None else
                               f'{logits.shape[0]} channels'))
             return None
-        t = self.decision_tables
         levels, _ = greedy_decision(
-            logits.cpu().float()[None], t['path_matrix'], t['slot_table'],
-            t['slot_child_node'], t['node_classifier_index'],
-            int(t['max_depth']))
+            logits.cpu().float()[None], max_depth=self.tree.depth,
+            **self.decision_tables)
         return levels[0]
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:

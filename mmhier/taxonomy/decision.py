@@ -20,63 +20,19 @@ classifier a pixel the root calls "traffic sign" can still go to a root
 leaf (pole, building) under the soft rule, whose sign leaves are each
 scaled down by the sign classifier's spread.
 
-The tables are derived from the :class:`LabelTree` once
-(:func:`decision_tables`) and are plain numpy arrays, so that the model, the
-metrics and the exporters share one definition.
+The tables are the tree's (:meth:`LabelTree.decision_tables
+<mmhier.taxonomy.LabelTree.decision_tables>`, keyed by the arguments of
+:func:`greedy_decision`), so that the model, the metrics and the exporters
+share one definition.
 """
-from typing import Dict, Tuple
+from typing import TYPE_CHECKING, Tuple
 
-import numpy as np
-
-
-def decision_tables(tree) -> Dict[str, np.ndarray]:
-    """Lookup tables of both decision rules.
-
-    Returns:
-        dict[str, np.ndarray]:
-
-        * ``path_matrix`` ``[L, S]`` float32 (``LabelTree.path_matrix``);
-        * ``leaf_path_index`` ``[L, D]`` int64: global slots on each leaf's
-          path, padded with ``S``;
-        * ``leaf_level_nodes`` ``[L, D]`` int64: node of each leaf's path
-          at tree level ``d + 1``, -1 below the leaf;
-        * ``slot_table`` ``[J, K]`` int64: global slots of each classifier,
-          padded with ``S``;
-        * ``slot_child_node`` ``[S]`` (``LabelTree.slot_nodes``);
-        * ``node_classifier_index`` ``[N]`` (``LabelTree.node_own_classifier``,
-          -1 for a leaf);
-        * ``node_leaf_index`` ``[N]`` (``LabelTree.leaf_index``);
-        * ``max_depth``: number of classifier levels ``D`` (0-dim).
-    """
-    total = int(tree.total_slots)
-    offsets = list(tree.classifier_offsets)
-    paths = [tree.leaf_path(i) for i in range(tree.num_leaves)]
-    depth = max(len(p) for p in paths)
-    leaf_path_index = np.full((tree.num_leaves, depth), total, np.int64)
-    leaf_level_nodes = np.full((tree.num_leaves, depth), -1, np.int64)
-    for i, path in enumerate(paths):
-        leaf = tree.leaves[i]
-        chain = list(reversed(tree.ancestors(leaf)))[1:] + [leaf]
-        for d, (j, s) in enumerate(path):
-            leaf_path_index[i, d] = offsets[j] + s
-            leaf_level_nodes[i, d] = chain[d]
-    max_k = max(tree.classifier_sizes)
-    slot_table = np.full((tree.num_classifiers, max_k), total, np.int64)
-    for j, size in enumerate(tree.classifier_sizes):
-        slot_table[j, :size] = offsets[j] + np.arange(size)
-    return dict(
-        path_matrix=np.asarray(tree.path_matrix(), np.float32),
-        leaf_path_index=leaf_path_index,
-        leaf_level_nodes=leaf_level_nodes,
-        slot_table=slot_table,
-        slot_child_node=np.asarray(tree.slot_nodes, np.int64),
-        node_classifier_index=np.asarray(tree.node_own_classifier, np.int64),
-        node_leaf_index=np.asarray(tree.leaf_index, np.int64),
-        max_depth=np.asarray(depth, np.int64))
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
-def greedy_decision(leaf_logp, path_matrix, slot_table, slot_child_node,
-                    node_classifier_index, max_depth: int) -> Tuple:
+def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
+                    node_own_classifier, max_depth: int) -> Tuple:
     """The paper's top-down rule, vectorised over pixels (torch tensors).
 
     The conditional probability of child ``c`` at classifier ``j`` equals
@@ -88,9 +44,14 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_child_node,
 
     Args:
         leaf_logp (Tensor): ``[B, L, H, W]`` leaf log-probabilities.
-        path_matrix, slot_table, slot_child_node, node_classifier_index:
-            tensors of :func:`decision_tables`.
-        max_depth (int): Number of classifier levels.
+        path_matrix (Tensor): ``[L, S]`` float (``LabelTree.path_matrix``).
+        slot_table (Tensor): ``[J, K]`` long, global slots of each
+            classifier padded with ``S`` (``LabelTree.slot_table``).
+        slot_nodes (Tensor): ``[S]`` long, child node of each global slot
+            (``LabelTree.slot_nodes``).
+        node_own_classifier (Tensor): ``[N]`` long, classifier a node owns,
+            -1 for a leaf (``LabelTree.node_own_classifier``).
+        max_depth (int): Number of classifier levels (``LabelTree.depth``).
 
     Returns:
         tuple[Tensor, Tensor]: node decided at each level ``[B, D, H, W]``
@@ -114,10 +75,35 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_child_node,
         cand = slot_table[cls].permute(0, 3, 1, 2)  # [B, K, H, W]
         best = slot_marg.gather(1, cand).argmax(dim=1, keepdim=True)
         slot = cand.gather(1, best).squeeze(1)
-        child = slot_child_node[slot]
+        child = slot_nodes[slot]
         node = torch.where(active, child, node)
         levels.append(torch.where(active, child, torch.full_like(child, -1)))
-        nxt = node_classifier_index[child]
+        nxt = node_own_classifier[child]
         active = active & (nxt >= 0)
         cls = torch.where(active, nxt, cls)
     return torch.stack(levels, dim=1), node
+
+
+#: Log-probability written for the leaves the decision rule did not choose.
+DECIDED_LOG_FLOOR = -1e4
+
+
+def decided_log_map(labels: 'Tensor', num_classes: int,
+                    like: 'Tensor') -> 'Tensor':
+    """The log of the one-hot map of decided classes: 0 at the decided class,
+    :data:`DECIDED_LOG_FLOOR` elsewhere.
+
+    Args:
+        labels (Tensor): ``[B, H, W]`` long, decided class per pixel.
+        num_classes (int): Number of classes ``C``.
+        like (Tensor): Gives the dtype and device of the result.
+
+    Returns:
+        Tensor: ``[B, C, H, W]``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    onehot = F.one_hot(labels, num_classes).permute(0, 3, 1, 2)
+    return torch.where(onehot.bool(), like.new_zeros(()),
+                       like.new_full((), DECIDED_LOG_FLOOR))

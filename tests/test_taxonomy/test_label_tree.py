@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmhier.taxonomy import (IGNORE_INDEX, LabelTree, TaxonomyError,
-                             UnknownLabelError)
+from mmhier.taxonomy import (IGNORE_INDEX, DatasetSpec, LabelTree,
+                             TaxonomyError, UnknownLabelError)
 
 #            root                      ids (breadth-first):
 #     ┌───────┼──────────┐              root 0 | a 1 b 2 c 3
@@ -93,8 +93,8 @@ def test_leaves_and_paths(tree):
                                  [2, 6, 9], [2, 7]]):
         expected[row, slots] = 1
     np.testing.assert_array_equal(tree.path_matrix(), expected)
-    pm = tree.path_matrix_tensor()
-    assert pm.dtype == torch.float32 and pm.shape == (7, 10)
+    pm = tree.path_matrix()
+    assert pm.dtype == np.float32 and pm.shape == (7, 10)
 
 
 def test_path_matrix_gives_a_distribution(tree):
@@ -103,7 +103,7 @@ def test_path_matrix_gives_a_distribution(tree):
     logp = torch.cat([
         torch.log_softmax(logits[o:o + s], 0)
         for o, s in zip(tree.classifier_offsets, tree.classifier_sizes)])
-    leaf_logp = tree.path_matrix_tensor() @ logp
+    leaf_logp = torch.as_tensor(tree.path_matrix()) @ logp
     assert torch.allclose(leaf_logp.exp().sum(), torch.tensor(1.0))
     # y = P(c | root) * P(c2 | c) * P(y | c2)
     p = [torch.softmax(logits[o:o + s], 0)
@@ -139,7 +139,7 @@ def test_classifier_target_lut(tree):
     expected[2, [6, 7, 8, 9, 10, 12]] = [0, 1, 2, 1, 1, 1]
     expected[3, [9, 10, 12]] = [0, 1, 1]
     np.testing.assert_array_equal(lut, expected)
-    assert tree.classifier_target_lut_tensor().dtype == torch.long
+    assert lut.dtype == np.int64
 
 
 def test_dataset_luts_and_mapping(tree):
@@ -234,3 +234,21 @@ def test_tree_paths_resolve_from_any_directory(tmp_path, monkeypatch):
     assert rel is scoped  # same file, same cached tree
     with pytest.raises(TaxonomyError, match='no_such_tree.py'):
         LabelTree.build('configs/no_such_tree.py')
+
+
+def test_dataset_spec(tree):
+    spec = tree.dataset_spec('d2')
+    assert isinstance(spec, DatasetSpec)
+    assert spec.is_weak and not tree.dataset_spec('d1').is_weak
+    assert spec.raw_to_node.tolist() == [10, 4]  # y, b1
+    assert spec.lut.tolist() == [12, 11]  # their weak codes
+    # d3 declares 255 as ignore: a LUT entry, known, mapped to ignore
+    d3 = tree.dataset_spec('d3')
+    assert len(d3.lut) == 256 and d3.lut[255] == IGNORE_INDEX
+    assert d3.known[[0, 1, 255]].all() and not d3.known[2:255].any()
+    # the view takes d1's label list but not its skip_classifiers
+    view = tree.dataset_spec('d1view')
+    assert view.class_names == tree.dataset_spec('d1').class_names
+    assert view.skip_classifiers == [] and view.eval_ignore == [3]
+    with pytest.raises(TaxonomyError, match="unknown dataset 'nope'"):
+        tree.dataset_spec('nope')

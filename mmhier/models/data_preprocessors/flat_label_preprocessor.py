@@ -54,22 +54,17 @@ def flat_label_lut(tree,
     """
     if weak not in ('node', 'ignore'):
         raise ValueError(f"weak must be 'node' or 'ignore', got {weak!r}")
-    flat = np.full(tree.num_nodes, ignore_index, np.int64)
-    leaf_index = np.asarray(tree.leaf_index)
-    flat[leaf_index >= 0] = leaf_index[leaf_index >= 0]
+    leaf = tree.code_to_leaf(weak=weak == 'node')
+    lut = np.where(leaf >= 0, leaf, ignore_index).astype(np.int64)
+    code_to_node = np.asarray(tree.code_to_node)
+    code_kept = ~np.asarray(tree.code_is_weak, bool) if weak == 'ignore' \
+        else np.ones(len(code_to_node), bool)
     for k, name in enumerate(coarse_nodes):
         node = tree.node_id(name)
         if tree.is_leaf(node):
             raise ValueError(f'coarse_nodes: {name!r} is a leaf of '
                              f'{tree.source}')
-        flat[node] = tree.num_leaves + k
-    code_to_node = np.asarray(tree.code_to_node)
-    code_is_weak = np.asarray(tree.code_is_weak, bool)
-    lut = np.full(256, ignore_index, np.int64)
-    valid = code_to_node > 0
-    if weak == 'ignore':
-        valid &= ~code_is_weak
-    lut[valid] = flat[code_to_node[valid]]
+        lut[(code_to_node == node) & code_kept] = tree.num_leaves + k
     if unlabeled:
         lut[lut == ignore_index] = tree.num_leaves + len(coarse_nodes)
     return lut

@@ -35,7 +35,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
 from mmengine.structures import PixelData
 from mmseg.models.backbones.resnet import Bottleneck
@@ -47,73 +46,9 @@ from torch import Tensor
 
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
-from mmhier.taxonomy.decision import decision_tables, greedy_decision
+from mmhier.taxonomy.decision import decided_log_map, greedy_decision
 from .hybrid_upsample import HybridUpsample
-
-#: Log-probability written for the leaves the greedy rule did not choose.
-DECIDED_LOG_FLOOR = -1e4
-
-
-def segment_log_softmax(cls_logits: Union[Tensor, Sequence[Tensor]],
-                        sizes: Sequence[int]) -> Tensor:
-    """``log_softmax`` applied separately to each classifier's logits.
-
-    Args:
-        cls_logits (Tensor | Sequence[Tensor]): ``[B, sum(sizes), ...]``
-            concatenated logits, or one ``[B, K_j, ...]`` tensor per
-            classifier.
-        sizes (Sequence[int]): Number of classes of each classifier, in
-            concatenation order.
-
-    Returns:
-        Tensor: ``[B, sum(sizes), ...]``, each slice normalised on its own.
-    """
-    if isinstance(cls_logits, Tensor):
-        cls_logits = cls_logits.split(list(sizes), dim=1)
-    return torch.cat([F.log_softmax(chunk, dim=1) for chunk in cls_logits],
-                     dim=1)
-
-
-def decided_log_map(labels: Tensor, num_classes: int,
-                    like: Tensor) -> Tensor:
-    """The log of the one-hot map of decided classes: 0 at the decided class,
-    :data:`DECIDED_LOG_FLOOR` elsewhere.
-
-    Args:
-        labels (Tensor): ``[B, H, W]`` long, decided class per pixel.
-        num_classes (int): Number of classes ``C``.
-        like (Tensor): Gives the dtype and device of the result.
-
-    Returns:
-        Tensor: ``[B, C, H, W]``.
-    """
-    onehot = F.one_hot(labels, num_classes).permute(0, 3, 1, 2)
-    return torch.where(onehot.bool(), like.new_zeros(()),
-                       like.new_full((), DECIDED_LOG_FLOOR))
-
-
-def leaf_log_probs(slot_log_probs: Tensor, leaf_path_index: Tensor) -> Tensor:
-    """Leaf log-probabilities from per-slot log-probabilities.
-
-    Equivalent to ``einsum('ls,bs...->bl...', path_matrix, slot_log_probs)``
-    but a gather of the (at most depth) slots on each path, which is exact and
-    cheaper than a dense ``num_leaves x total_slots`` product.
-
-    Args:
-        slot_log_probs (Tensor): ``[B, S, ...]`` segment-wise log-softmax.
-        leaf_path_index (Tensor): ``[L, D]`` long, the global slot indices on
-            each leaf's path, padded with ``S`` (which reads a zero).
-
-    Returns:
-        Tensor: ``[B, L, ...]``.
-    """
-    padded = torch.cat([slot_log_probs,
-                        slot_log_probs.new_zeros(
-                            (slot_log_probs.shape[0], 1) +
-                            slot_log_probs.shape[2:])], dim=1)
-    num_leaves, depth = leaf_path_index.shape
-    gathered = padded.index_select(1, leaf_path_index.reshape(-1))
-    return gathered.unflatten(1, (num_leaves, depth)).sum(dim=2)
+from .tree_softmax import leaf_log_probs, segment_log_softmax
 
 
 @MODELS.register_module()
@@ -328,17 +263,22 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             loss.bind_taxonomy(self.tree)
 
     def _register_tables(self) -> None:
+        """Hold the tree's tables as non-persistent buffers (they follow the
+        head's device): the greedy rule's ``LabelTree.decision_tables``
+        (``path_matrix``, ``slot_table``, ``slot_nodes``,
+        ``node_own_classifier``), ``leaf_path_index``, ``leaf_index``,
+        ``leaf_node`` (``LabelTree.leaves``) and ``code_to_leaf`` (per-pixel
+        leaf codes -> leaf index, every other code ``ignore_index``)."""
         tree = self.tree
-        tables = decision_tables(tree)
-        self.max_depth = int(tables.pop('max_depth'))
-        # per-pixel (non-weak) leaf codes -> leaf index, anything else 255
-        code_to_node = np.asarray(tree.code_to_node, np.int64)
-        leaf = np.where(code_to_node >= 0,
-                        tables['node_leaf_index'][code_to_node.clip(0)], -1)
-        weak = np.asarray(tree.code_is_weak, bool)
-        tables['code_to_leaf'] = np.where((leaf >= 0) & ~weak, leaf,
-                                          self.ignore_index)
-        tables['leaf_node'] = np.asarray(tree.leaves, np.int64)
+        self.max_depth = tree.depth
+        code_to_leaf = tree.code_to_leaf()
+        tables = dict(
+            tree.decision_tables(),
+            leaf_path_index=tree.leaf_path_index(),
+            leaf_index=tree.leaf_index,
+            leaf_node=np.asarray(tree.leaves, np.int64),
+            code_to_leaf=np.where(code_to_leaf >= 0, code_to_leaf,
+                                  self.ignore_index))
         for name, value in tables.items():
             self.register_buffer(
                 name, torch.as_tensor(value), persistent=False)
@@ -404,21 +344,21 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         """Top-down rule on leaf log-probabilities; see
         :func:`greedy_decision`. Returns (level nodes, leaf index)."""
         levels, node = greedy_decision(seg_logits, self.path_matrix,
-                                       self.slot_table, self.slot_child_node,
-                                       self.node_classifier_index,
+                                       self.slot_table, self.slot_nodes,
+                                       self.node_own_classifier,
                                        self.max_depth)
-        return levels, self.node_leaf_index[node]
+        return levels, self.leaf_index[node]
 
     def decide(self, seg_logits: Tensor) -> Tensor:
         """Apply ``self.decision`` to leaf log-probabilities.
 
         ``'soft'``: identity (the ``argmax`` downstream is the soft rule).
         ``'greedy'``: the log of the one-hot map of the greedy leaf (0 there,
-        :data:`DECIDED_LOG_FLOOR` elsewhere, finite so that slide inference
-        can sum it): its ``argmax`` is the greedy leaf, its ``softmax`` the
-        one-hot vote that ``SegTTAModel`` averages, and the greedy rule run
-        on it again returns the same path (so per-level read-outs work on
-        either output).
+        :data:`~mmhier.taxonomy.decision.DECIDED_LOG_FLOOR` elsewhere, finite
+        so that slide inference can sum it): its ``argmax`` is the greedy
+        leaf, its ``softmax`` the one-hot vote that ``SegTTAModel`` averages,
+        and the greedy rule run on it again returns the same path (so
+        per-level read-outs work on either output).
         """
         if self.decision == 'soft':
             return seg_logits

@@ -54,6 +54,31 @@ def test_shapes_and_leaf_log_probs(build_head):
     assert torch.allclose(out.exp().sum(1), torch.ones(2, 10, 12), atol=1e-5)
 
 
+def test_tables_are_the_trees(build_head):
+    head = build_head()
+    # nodes: root 0, road 1, sign 2, car 3, back 4, front 5, stop 6, yield 7;
+    # weak code 8 = stop (box dataset gt); slots: root 0-2, sign 3-4,
+    # front 5-6; leaves road 0, back 1, stop 2, yield 3, car 4
+    assert head.max_depth == 3
+    assert head.slot_nodes.tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert head.node_own_classifier.tolist() == [0, -1, 1, -1, -1, 2, -1, -1]
+    assert head.leaf_index.tolist() == [-1, 0, -1, 4, 1, -1, 2, 3]
+    assert head.leaf_node.tolist() == [1, 4, 6, 7, 3]
+    assert head.slot_table.tolist() == [[0, 1, 2], [3, 4, 7], [5, 6, 7]]
+    assert head.leaf_path_index.tolist() == [[0, 7, 7], [1, 3, 7], [1, 4, 5],
+                                             [1, 4, 6], [2, 7, 7]]
+    # per-pixel leaf codes -> leaf; internal nodes (sign, front), the weak
+    # stop code, the root and ignore -> ignore_index
+    expected = torch.full((256, ), 255, dtype=torch.long)
+    expected[[1, 3, 4, 6, 7]] = torch.tensor([0, 4, 1, 2, 3])
+    assert torch.equal(head.code_to_leaf, expected)
+    # tables are rebuilt from the tree, never saved in checkpoints
+    tables = ('path_matrix', 'slot_table', 'slot_nodes',
+              'node_own_classifier', 'leaf_path_index', 'leaf_index',
+              'leaf_node', 'code_to_leaf')
+    assert not set(tables) & set(head.state_dict())
+
+
 def test_num_classes_must_match_leaves(build_head):
     with pytest.raises(ValueError, match='5 leaves'):
         build_head(num_classes=6)
