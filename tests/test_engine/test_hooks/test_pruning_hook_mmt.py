@@ -5,6 +5,7 @@ synthetic target set, one process)."""
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -26,11 +27,35 @@ class RecordPeerWidthHook(Hook):
 
     def __init__(self):
         self.seen = []
+        self.first_centroids = self.first_classifiers = None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         model = runner.model
         self.seen.append((model.peer1.backbone.layer1[0].conv1.out_channels,
                           model.loss_ready))
+        if runner.iter == 0 and model.loss_ready:
+            self.first_centroids = _centroids(runner)
+            self.first_classifiers = [
+                net.head.classifier.weight.detach().clone()
+                for net in model.peers + model.mean_nets
+            ]
+
+
+def _centroids(runner):
+    """L2-normalised means, per pseudo label, of the model's clustering
+    features of the target train set (what the classifiers were reset to)."""
+    model = runner.model
+    cluster = [h for h in runner.hooks
+               if type(h).__name__ == 'ClusterPseudoLabelHook'][0]
+    feats = torch.zeros(len(model.pseudo_labels), model.peer1.head.in_channels)
+    for data in cluster._dataloader:
+        data = model.data_preprocessor(data, False)
+        idx = [int(s.sample_idx) for s in data['data_samples']]
+        feats[idx] = model.cluster_features(data['inputs'])
+    labels = model.pseudo_labels
+    means = torch.stack([feats[labels == c].mean(0)
+                         for c in range(int(labels.max()) + 1)])
+    return torch.nn.functional.normalize(means, dim=1)
 
 
 @pytest.fixture(scope='module')
@@ -97,5 +122,14 @@ def test_magnitude_step_does_not_wait(root, tmp_path):
     have the new width)."""
     runner, seen = _run(root, tmp_path, 'magnitude', cluster_by_epoch=True)
     assert seen == [(8, True), (8, True)]
+    recorder = [h for h in runner.hooks
+                if isinstance(h, RecordPeerWidthHook)][0]
+    # the first clustering's 64-d centroids of the pruned mean nets'
+    # features became the classifiers of all four nets
+    centroids = recorder.first_centroids
+    assert centroids.shape == (6, 64)
+    assert len(recorder.first_classifiers) == 4
+    for weight in recorder.first_classifiers:
+        torch.testing.assert_close(weight, centroids, rtol=0, atol=1e-4)
     for net in runner.model.peers + runner.model.mean_nets:
         assert net.head.classifier.weight.shape == (6, 64)
