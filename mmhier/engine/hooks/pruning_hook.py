@@ -55,6 +55,20 @@ class PruningHook(Hook):
     config used by ``tools/test.py`` and ``--resume`` (``ratio=None`` gives a
     replay-only hook).
 
+    **Taylor importance before the loss exists.** The Taylor pass needs
+    the training loss of a real batch. A Mutual Mean-Teaching model has
+    none before :class:`~mmhier.engine.hooks.ClusterPseudoLabelHook` has
+    given it pseudo labels (its ``loss_ready`` is False), and a step
+    due at progress 0 runs in ``before_train``, before the first clustering
+    (``before_train_epoch``, or ``before_train_iter`` with per-iteration
+    clustering). Such a step waits for the labels, on every rank alike (the
+    labels are broadcast): it runs in the first ``before_train_iter`` that
+    finds them (per-epoch clustering: before the first iteration, on its
+    batch) or else in the first ``after_train_iter`` (per-iteration
+    clustering, whose hook runs after this one: after the first
+    iteration). The Taylor pass then uses the current pseudo labels. A
+    model without ``loss_ready`` always has its loss.
+
     **Reporting.** Params and FLOPs of ``module`` before / after each step
     go to the log and to the message hub as ``prune/params``,
     ``prune/flops``, ``prune/params_before``, ``prune/flops_before``.
@@ -127,16 +141,36 @@ class PruningHook(Hook):
         self.replicate_to = list(replicate_to)
         self.input_shape = input_shape
         self.history = PruningHistory()
+        self._postponed = False  # a due step waits for pseudo labels
 
     # ------------------------------------------------------------ schedule
     def _steps_done(self) -> int:
         return self.history.num_steps(SOURCE)
 
+    def _due(self, progress: int) -> bool:
+        return self._steps_done() < self.iterative_steps and \
+            self._steps_done() * self.interval <= progress
+
+    def _loss_defined(self, runner) -> bool:
+        """Whether the model's training loss, which the Taylor pass needs,
+        can be computed now (not for MMT before its first clustering)."""
+        return bool(
+            getattr(unwrap_model(runner.model), 'loss_ready', True))
+
     def _maybe_prune(self, runner, progress: int, data_batch=None) -> None:
-        if self.ratio is None:
+        if self.ratio is None or not self._due(progress):
             return
-        while self._steps_done() < self.iterative_steps and \
-                self._steps_done() * self.interval <= progress:
+        if self.planner.importance == 'taylor' and \
+                not self._loss_defined(runner):
+            if not self._postponed:
+                self._postponed = True
+                runner.logger.info(
+                    f'PruningHook: step {self._steps_done() + 1} is due, but '
+                    'the model has no pseudo labels yet for the Taylor '
+                    'importance pass; it runs once the clustering has made '
+                    'them')
+            return
+        while self._due(progress):
             self.prune_step(runner, data_batch)
 
     def before_train(self, runner) -> None:
@@ -146,10 +180,15 @@ class PruningHook(Hook):
         self._maybe_prune(runner, runner.epoch if self.by_epoch else
                           runner.iter)
 
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        # only a step postponed until the pseudo labels exist is due here
+        self._maybe_prune(runner, runner.epoch if self.by_epoch else
+                          runner.iter, data_batch)
+
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
-        if not self.by_epoch:
-            self._maybe_prune(runner, runner.iter + 1, data_batch)
+        self._maybe_prune(runner, runner.epoch if self.by_epoch else
+                          runner.iter + 1, data_batch)
 
     def after_train_epoch(self, runner) -> None:
         if self.by_epoch:
@@ -193,9 +232,10 @@ class PruningHook(Hook):
         target = get_submodule(model, self.module)
         if data_batch is None and self.input_shape is None:
             data_batch = self._first_batch(runner)
-        preprocess_owner = target if hasattr(target, 'data_preprocessor') \
-            else model
-        inputs = example_inputs_from_batch(preprocess_owner, data_batch,
+        # the train batches are made for the runner's model: its
+        # preprocessor, not that of ``module`` (MMT's peers do not take the
+        # list of augmented views its shared preprocessor stacks)
+        inputs = example_inputs_from_batch(model, data_batch,
                                            self.input_shape)
         before = count_params_flops(target, inputs)
         step = self._steps_done() + 1

@@ -257,6 +257,13 @@ class BaseMutualMeanTeaching(BaseModel):
     # ------------------------------------------------------------------
     # pseudo labels and classifiers (used by ClusterPseudoLabelHook)
     # ------------------------------------------------------------------
+    @property
+    def loss_ready(self) -> bool:
+        """Whether :meth:`loss` can be computed now. True here; re-ID MMT's
+        loss needs the clustering's pseudo labels (see
+        :class:`~mmhier.models.uda.ReIDMutualMeanTeaching`)."""
+        return True
+
     def set_pseudo_labels(self, labels: torch.Tensor) -> None:
         """Store the hard pseudo labels (-1 = outlier) of the target set."""
         labels = torch.as_tensor(labels, dtype=torch.long)

@@ -140,6 +140,13 @@ class ReIDMutualMeanTeaching(BaseMutualMeanTeaching):
         self._freeze_mean_nets()
         return changed
 
+    @property
+    def loss_ready(self) -> bool:
+        """False before the first clustering: the loss needs the pseudo
+        labels (e.g. :class:`~mmhier.engine.hooks.PruningHook` waits for
+        them before a Taylor importance pass)."""
+        return self.pseudo_labels.numel() > 0
+
     def reset_classifiers(self, centroids: torch.Tensor) -> None:
         """Re-initialise the classifiers of all nets from the
         L2-normalised cluster centroids [C, D]."""
@@ -158,7 +165,7 @@ class ReIDMutualMeanTeaching(BaseMutualMeanTeaching):
     # ------------------------------------------------------------------
     def _target_labels(self, data_samples: List[BaseDataElement],
                        device: torch.device) -> torch.Tensor:
-        if self.pseudo_labels.numel() == 0:
+        if not self.loss_ready:
             raise RuntimeError(
                 'MMT has no pseudo labels yet: add ClusterPseudoLabelHook to '
                 'custom_hooks (it clusters the target set before training)')
