@@ -71,9 +71,7 @@ def model_taxonomy(model):
 def class_to_node(tree, coarse_nodes: Sequence[str] = ()) -> np.ndarray:
     """Prediction index -> node id: the leaves, then a flat model's extra
     coarse classes (internal nodes)."""
-    return np.asarray(
-        list(tree.leaves) + [tree.node_id(n) for n in coarse_nodes],
-        np.int64)
+    return tree.prediction_nodes(coarse_nodes)
 
 
 def level_nodes_from_prediction(pred: torch.Tensor, tree,

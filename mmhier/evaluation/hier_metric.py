@@ -235,8 +235,7 @@ class HierIoUMetric(IoUMetric):
             code_to_node[np.asarray(tree.code_is_weak, bool)] = -1
         self.code_to_node = torch.from_numpy(code_to_node)
         # prediction index (leaf, then flat coarse classes) -> node
-        self.pred_to_node = torch.as_tensor(
-            list(tree.leaves) + coarse, dtype=torch.long)
+        self.pred_to_node = torch.from_numpy(tree.prediction_nodes(coarse))
         self.coarse_leaf_mask = torch.zeros(
             len(coarse), tree.num_leaves, dtype=torch.bool)
         for k, node in enumerate(coarse):

@@ -132,10 +132,9 @@ class MultiDatasetHierMetric(BaseMetric):
                         f'dataset_views[{name!r}]: view {view!r} is not a '
                         f'dataset of the tree {self.tree.source} '
                         f'({self.tree.dataset_names})')
-        coarse = [self.tree.node_id(n) for n in flat_coarse_nodes]
         # prediction index (leaves, then flat coarse classes) -> node
-        self.pred_to_node = torch.as_tensor(
-            list(self.tree.leaves) + coarse, dtype=torch.long)
+        self.pred_to_node = torch.from_numpy(
+            self.tree.prediction_nodes(flat_coarse_nodes))
         self.fair = None
         if fair_protocol:
             # reuse the hierarchical metric's implementation of the protocol

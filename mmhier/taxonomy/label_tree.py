@@ -18,7 +18,7 @@ log-probability is the sum of the log-softmax slots on its root-to-leaf path.
 import copy
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -206,6 +206,23 @@ class LabelTree:
         node = self.node_id(node)
         return [i for i, leaf in enumerate(self.leaves)
                 if leaf == node or node in self.ancestors(leaf)]
+
+    def codes_under(self, node: Union[str, int]) -> np.ndarray:
+        """bool ``[256]``: label codes (per-pixel and weak) of ``node`` and of
+        every node below it (see :func:`mmhier.taxonomy.tables.codes_under`).
+        """
+        node = self.node_id(node)
+        inside = [n == node or node in self.ancestors(n)
+                  for n in range(self.num_nodes)]
+        return tables.codes_under(self.code_to_node, inside)
+
+    def prediction_nodes(self, coarse_nodes: Sequence[str] = ()
+                         ) -> np.ndarray:
+        """int64: node of each predicted class index, the leaves then a flat
+        model's extra ``coarse_nodes`` (see
+        :func:`mmhier.taxonomy.tables.prediction_nodes`)."""
+        return tables.prediction_nodes(
+            self.leaves, [self.node_id(n) for n in coarse_nodes])
 
     def node_path(self, node: Union[str, int]) -> List[Tuple[int, int]]:
         """``(classifier, slot)`` pairs deciding ``node``, from the root down

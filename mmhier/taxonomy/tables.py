@@ -175,3 +175,30 @@ def code_to_leaf(code_to_node, code_is_weak, leaf_index,
     if not weak:
         leaf[np.asarray(code_is_weak, bool)] = -1
     return leaf.astype(np.int64)
+
+
+def codes_under(code_to_node, in_subtree) -> np.ndarray:
+    """``[256]`` bool: the label codes (per-pixel or weak) whose node lies in
+    a subtree.
+
+    Args:
+        code_to_node (Sequence[int]): ``[256]`` node of each code, < 0 for
+            none.
+        in_subtree (Sequence[bool]): ``[num_nodes]`` whether a node is in the
+            subtree (the subtree's root included).
+    """
+    code_to_node = np.asarray(code_to_node, np.int64)
+    in_subtree = np.asarray(in_subtree, bool)
+    return (code_to_node >= 0) & in_subtree[code_to_node.clip(0)]
+
+
+def prediction_nodes(leaves, coarse_nodes=()) -> np.ndarray:
+    """``[num_leaves + len(coarse_nodes)]`` int64: the node of each class a
+    model predicts: the leaves in leaf order, then the extra coarse classes
+    of a flat baseline (internal nodes, e.g. GTSDB's "unlabeled" root).
+
+    Args:
+        leaves (Sequence[int]): Leaf node ids in leaf order.
+        coarse_nodes (Sequence[int]): Node ids of the extra classes.
+    """
+    return np.asarray(list(leaves) + list(coarse_nodes), np.int64)

@@ -98,3 +98,17 @@ def test_code_tables_by_hand():
         tables.classifier_target_lut(
             tree.code_to_node, level_ancestor_table(tree.parent, tree.level),
             tree.node_classifier, tree.node_slot, 3), expected)
+
+
+def test_codes_under_and_prediction_nodes_by_hand():
+    from mmhier.taxonomy.tables import codes_under, prediction_nodes
+
+    # nodes: 0 root, 1 road, 2 sign, 3 front (under sign); codes: 0 -> none,
+    # 1 -> road, 2 -> sign, 3 -> front, 4 -> front (weak), 5 unused
+    code_to_node = [-1, 1, 2, 3, 3, -1]
+    in_sign = [False, False, True, True]
+    assert codes_under(code_to_node, in_sign).tolist() == [
+        False, False, True, True, True, False]
+    # a flat model predicts the leaves (road 1, front 3) then the root
+    assert prediction_nodes([1, 3], [0]).tolist() == [1, 3, 0]
+    assert prediction_nodes([1, 3]).dtype == np.int64

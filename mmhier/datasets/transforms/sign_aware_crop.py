@@ -64,17 +64,9 @@ class SignAwareRandomCrop(RandomCrop):
             if taxonomy is None:
                 raise ValueError('SignAwareRandomCrop: target_node='
                                  f'{target_node!r} needs the taxonomy')
-            tree = LabelTree.build(taxonomy)
-            node = tree.node_id(target_node)
-            code_to_node = np.asarray(tree.code_to_node, np.int64)
-            inside = np.zeros(tree.num_nodes, bool)
-            inside[node] = True
-            for n in range(tree.num_nodes):
-                if node in tree.ancestors(n):
-                    inside[n] = True
             # [256] bool: codes whose node lies in the target's subtree
-            self.target_codes = (code_to_node >= 0) & inside[
-                code_to_node.clip(0)]
+            self.target_codes = LabelTree.build(taxonomy).codes_under(
+                target_node)
 
     @cache_randomness
     def crop_bbox(self, results: dict) -> tuple:
