@@ -109,9 +109,12 @@ def main():
 
     from mmhier.datasets.data_paths import check_config_data_paths
     from mmhier.registry import RUNNERS
-    from mmhier.utils import setup_cpu_distributed, teardown_distributed
+    from mmhier.utils import (drop_building_blocks, setup_cpu_distributed,
+                              teardown_distributed)
     check_config_data_paths(cfg, ['test_dataloader'])
     setup_cpu_distributed(cfg)
+    # the log and the dumped config show what the run uses, once
+    drop_building_blocks(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

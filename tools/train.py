@@ -97,12 +97,15 @@ def main():
     # Imported late so that `--help` works without the OpenMMLab stack.
     from mmhier.datasets.data_paths import check_config_data_paths
     from mmhier.registry import RUNNERS
-    from mmhier.utils import setup_cpu_distributed, teardown_distributed
+    from mmhier.utils import (drop_building_blocks, setup_cpu_distributed,
+                              teardown_distributed)
     # a wrong data_root fails here, naming the dataset and the config key
     check_config_data_paths(
         cfg, ['train_dataloader'] +
         (['val_dataloader'] if cfg.get('val_cfg') else []))
     setup_cpu_distributed(cfg)
+    # the log and the dumped config show what the run uses, once
+    drop_building_blocks(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

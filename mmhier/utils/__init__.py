@@ -1,5 +1,6 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 from .collect_env import collect_env
+from .config_blocks import building_blocks, drop_building_blocks
 from .dist_utils import setup_cpu_distributed, teardown_distributed
 from .model_wrappers import unwrap_model
 from .safe_checkpoint import (CheckpointError, load_checkpoint_file,
@@ -11,7 +12,8 @@ from .safe_checkpoint import (CheckpointError, load_checkpoint_file,
 register_safe_checkpoint_globals()
 
 __all__ = [
-    'collect_env', 'setup_cpu_distributed', 'teardown_distributed',
-    'CheckpointError', 'load_checkpoint_file', 'load_checkpoint_safe',
+    'collect_env', 'building_blocks', 'drop_building_blocks',
+    'setup_cpu_distributed', 'teardown_distributed', 'CheckpointError',
+    'load_checkpoint_file', 'load_checkpoint_safe',
     'register_safe_checkpoint_globals', 'unwrap_model'
 ]
