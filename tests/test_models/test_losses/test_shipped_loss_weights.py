@@ -26,7 +26,9 @@ PAPER = {
 SIGN_WEIGHT = {
     'hier_tiny_sign-weight1.py': 1.0,
     'hier_tiny_sign-weight1-clip.py': 1.0,
-    'hier_tiny_sign-weight03.py': 0.3
+    'hier_tiny_sign-weight03.py': 0.3,
+    'hier_tiny_lr0.01_sign-weight0.5.py': 0.5,
+    'hier_tiny_lr0.005_sign-weight1.py': 1.0
 }
 
 
@@ -82,6 +84,6 @@ def test_shipped_configs_resolve_the_paper_weights():
             assert masks == {'cityscapes': [True, False, True, True, True]}
         else:
             assert masks == {}, (rel, key)
-    # 20 configs with one loss (the head's), the mean-teacher and MMT
+    # 23 configs with one loss (the head's), the mean-teacher and MMT
     # segmentation configs with three (the head's, the soft and the hard one)
-    assert seen == 26
+    assert seen == 29
