@@ -77,3 +77,44 @@ def test_bad_line_names_file_and_line(tmp_path):
     (tmp_path / 'gt.txt').write_text('00000.ppm;1;2;3\n')
     with pytest.raises(ValueError, match=r'gt.txt:1: expected 6 fields'):
         probe.load_boxes(str(tmp_path), (60, 40), 8, native=True)
+
+
+def test_box_cells_by_hand():
+    probe = load_tool()
+    # 16x16 window, stride 8: cell centres at 3.5 and 11.5
+    cells = probe.box_cells((0, 4, 7, 15), 16, 5)
+    assert cells.tolist() == [[-100, -100], [5, -100]]
+    assert probe.box_cells((2, 2, 13, 13), 16, 1).tolist() == [[1, 1],
+                                                               [1, 1]]
+
+
+def test_dense_windows_hold_the_box_where_the_cells_say(split_dir):
+    probe = load_tool()
+    # 16x16 windows at native scale, 3 random placements per box
+    x, y = probe.load_boxes(split_dir, (60, 40), 16, native=True, copies=3)
+    assert x.shape == (6, 3, 16, 16) and y.shape == (6, 2, 2)
+    pixels = x * 64. + 128.
+    colours = [[255., 0., 0.]] * 3 + [[0., 0., 255.]] * 3
+    classes = [3] * 3 + [7] * 3
+    for i in range(6):
+        # the 9x9 box lies inside the window: 81 pixels of its colour
+        match = (pixels[i].permute(1, 2, 0) == torch.tensor(colours[i]))
+        assert int(match.all(-1).sum()) == 81
+        # every supervised cell centre is a box pixel, with the box's class
+        for cy, cx in zip(*np.nonzero(y[i].numpy() >= 0)):
+            assert y[i, cy, cx] == classes[i]
+            assert pixels[i, :, cy * 8 + 4, cx * 8 + 4].tolist() == \
+                colours[i]
+
+
+def test_dense_probe_gives_cell_logits():
+    probe = load_tool()
+    model = probe.SignProbe(center=False, dense=True).eval()
+    with torch.no_grad():
+        out = model(torch.zeros(2, 3, 32, 32))
+    assert out.shape == (2, probe.NUM_CLASSES, 4, 4)
+    y = torch.full((2, 4, 4), -100)
+    y[0, 1, 1] = int(out[0, :, 1, 1].argmax())
+    y[1, 2, 2] = (int(out[1, :, 2, 2].argmax()) + 1) % probe.NUM_CLASSES
+    # one of the two supervised cells is right
+    assert probe.accuracy(model, torch.zeros(2, 3, 32, 32), y) == 50.0

@@ -13,7 +13,14 @@ sign presentations (boxes seen, with repetition). Two inputs:
   at one scale), classified from the globally pooled feature;
 * ``--input native``: a ``--size`` x ``--size`` window centred on the box at
   its native scale (context included), classified from the 2 x 2 feature
-  cells at its centre, as a segmentation head sees a sign.
+  cells at its centre, as a segmentation head sees a sign;
+* ``--input dense``: as the segmentation model's sign classifier sees it: a
+  ``--size`` x ``--size`` street crop (default 128, the configs' crop) with
+  the box at a random place (``--copies`` draws per box, a test box
+  centred), a 1 x 1 convolution on every stride-8 feature cell and the
+  loss on every cell whose centre lies in the box; batch norm sees the whole
+  crop. The accuracy is that of those cells (like the segmentation model's
+  per-pixel "L3 given the path").
 
 It prints the accuracy on the training and the test boxes for each number
 of presentations, so that the budget a 43-way sign classifier needs can be
@@ -41,9 +48,17 @@ NUM_CLASSES = 43
 
 
 def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
-               native: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+               native: bool, copies: int = 0, seed: int = 0
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Crop every ``gt.txt`` box of ``split_dir``; returns ``[N, 3, size,
-    size]`` float images (roughly zero-mean) and ``[N]`` class ids."""
+    size]`` float images (roughly zero-mean) and ``[N]`` class ids.
+
+    With ``copies > 0`` (dense mode, native scale) every box gives
+    ``copies`` windows with the box at a random place inside (as far as
+    it fits) and the labels are ``[N, size // 8, size // 8]`` cell maps:
+    the class on the cells whose centre lies in the box, -100 elsewhere.
+    """
+    rng = np.random.default_rng(seed)
     ann = osp.join(split_dir, 'gt.txt')
     if not osp.isfile(ann):
         raise FileNotFoundError(f'sign_classifier_probe: no gt.txt in '
@@ -68,6 +83,23 @@ def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
             img, s = cache[name]
             left, top, right, bottom = (
                 int(float(v) * s) for v in fields[1:5])
+            cls = int(fields[5])
+            if copies:
+                padded = np.pad(img, ((size, size), (size, size), (0, 0)))
+                for _ in range(copies):
+                    # window origin: the box anywhere inside the window
+                    x0 = int(rng.integers(
+                        min(right - size + 1, left), max(right - size + 1,
+                                                         left) + 1))
+                    y0 = int(rng.integers(
+                        min(bottom - size + 1, top), max(bottom - size + 1,
+                                                         top) + 1))
+                    images.append(padded[y0 + size:y0 + 2 * size,
+                                         x0 + size:x0 + 2 * size])
+                    labels.append(box_cells(
+                        (left - x0, top - y0, right - x0, bottom - y0),
+                        size, cls))
+                continue
             if native:
                 cx, cy = (left + right) // 2, (top + bottom) // 2
                 padded = np.pad(img, ((size, size), (size, size), (0, 0)))
@@ -77,17 +109,34 @@ def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
                 crop = mmcv.imresize(img[top:bottom + 1, left:right + 1],
                                      (size, size))
             images.append(crop)
-            labels.append(int(fields[5]))
+            labels.append(cls)
     x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float()
-    return (x - 128.) / 64., torch.tensor(labels)
+    y = torch.from_numpy(np.stack(labels)) if copies else \
+        torch.tensor(labels)
+    return (x - 128.) / 64., y
+
+
+def box_cells(box, size: int, cls: int, stride: int = 8) -> np.ndarray:
+    """``[size // stride] * 2`` int64 map: ``cls`` on the stride-``stride``
+    cells whose centre lies in ``box = (left, top, right, bottom)``
+    (inclusive pixel coordinates), -100 (not supervised) elsewhere."""
+    n = size // stride
+    centres = np.arange(n) * stride + (stride - 1) / 2
+    left, top, right, bottom = box
+    inx = (centres >= left) & (centres <= right)
+    iny = (centres >= top) & (centres <= bottom)
+    out = np.full((n, n), -100, np.int64)
+    out[np.ix_(iny, inx)] = cls
+    return out
 
 
 class SignProbe(nn.Module):
     """The tiny configs' backbone + a linear classifier."""
 
-    def __init__(self, center: bool) -> None:
+    def __init__(self, center: bool, dense: bool = False) -> None:
         super().__init__()
         self.center = center
+        self.dense = dense
         self.backbone = ResNetV1c(
             depth=18,
             stem_channels=16,
@@ -99,6 +148,10 @@ class SignProbe(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feat = self.backbone(x)[0]
+        if self.dense:  # a 1x1 convolution: logits of every cell
+            return torch.einsum('bchw,kc->bkhw', feat,
+                                self.fc.weight) + self.fc.bias.view(
+                                    1, -1, 1, 1)
         if self.center:
             h, w = feat.shape[2:]
             feat = feat[:, :, h // 2 - 1:h // 2 + 1, w // 2 - 1:w // 2 + 1]
@@ -106,11 +159,12 @@ class SignProbe(nn.Module):
 
 
 def train_probe(x, y, presentations: int, batch: int, lr: float,
-                center: bool, seed: int = 0) -> SignProbe:
+                center: bool, seed: int = 0,
+                dense: bool = False) -> SignProbe:
     """SGD (momentum 0.9, wd 5e-4, lr halved at 1/2, 3/4, 7/8 as the tiny
     configs) on ``presentations // batch`` random batches."""
     torch.manual_seed(seed)
-    model = SignProbe(center)
+    model = SignProbe(center, dense)
     steps = max(presentations // batch, 1)
     opt = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
@@ -129,7 +183,13 @@ def train_probe(x, y, presentations: int, batch: int, lr: float,
 
 @torch.no_grad()
 def accuracy(model: SignProbe, x, y) -> float:
-    return (model(x).argmax(1) == y).float().mean().item() * 100
+    """% of boxes (dense: of the box cells) classified right."""
+    right, total = 0, 0
+    for i in range(0, len(y), 64):
+        pred, gt = model(x[i:i + 64]).argmax(1), y[i:i + 64]
+        right += ((pred == gt) & (gt >= 0)).sum().item()
+        total += (gt >= 0).sum().item()
+    return 100. * right / max(total, 1)
 
 
 def parse_args():
@@ -142,10 +202,13 @@ def parse_args():
     parser.add_argument('--scale', type=int, nargs=2, default=[512, 256],
                         metavar=('W', 'H'),
                         help='the configs\' Resize scale (keep ratio)')
-    parser.add_argument('--input', choices=['tight', 'native'],
+    parser.add_argument('--input', choices=['tight', 'native', 'dense'],
                         default='native')
     parser.add_argument('--size', type=int, default=None,
-                        help='crop side (default 24 tight, 48 native)')
+                        help='crop side (default 24 tight, 48 native, '
+                        '128 dense)')
+    parser.add_argument('--copies', type=int, default=8,
+                        help='dense: random windows per training box')
     parser.add_argument('--presentations', type=int, nargs='+',
                         default=[1600, 6400, 25600])
     parser.add_argument('--batch', type=int, default=16)
@@ -156,22 +219,27 @@ def parse_args():
 
 def main():
     args = parse_args()
-    native = args.input == 'native'
-    size = args.size or (48 if native else 24)
+    native = args.input in ('native', 'dense')
+    dense = args.input == 'dense'
+    size = args.size or dict(tight=24, native=48, dense=128)[args.input]
     xtr, ytr = load_boxes(
-        osp.join(args.data_root, args.train_dir), args.scale, size, native)
+        osp.join(args.data_root, args.train_dir), args.scale, size, native,
+        copies=args.copies if dense else 0, seed=args.seed)
+    # dense test windows: one per box, the box placed at random as well
     xte, yte = load_boxes(
-        osp.join(args.data_root, args.test_dir), args.scale, size, native)
-    print(f'{len(ytr)} training boxes ({len(set(ytr.tolist()))} classes), '
+        osp.join(args.data_root, args.test_dir), args.scale, size, native,
+        copies=1 if dense else 0, seed=args.seed + 1)
+    num_boxes = len(ytr) // (args.copies if dense else 1)
+    print(f'{num_boxes} training boxes, '
           f'{len(yte)} test boxes; input {args.input} {size}x{size}, '
           f'lr {args.lr}, batch {args.batch}, chance '
           f'{100 / NUM_CLASSES:.1f}%')
     print('presentations | epochs | train acc % | test acc % | seconds')
     for n in args.presentations:
         start = time.time()
-        model = train_probe(xtr, ytr, n, args.batch, args.lr, native,
-                            args.seed)
-        print(f'{n} | {n / len(ytr):.1f} | {accuracy(model, xtr, ytr):.1f}'
+        model = train_probe(xtr, ytr, n, args.batch, args.lr,
+                            native and not dense, args.seed, dense)
+        print(f'{n} | {n / num_boxes:.1f} | {accuracy(model, xtr, ytr):.1f}'
               f' | {accuracy(model, xte, yte):.1f} | '
               f'{time.time() - start:.0f}', flush=True)
 
