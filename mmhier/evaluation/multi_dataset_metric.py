@@ -191,12 +191,8 @@ class MultiDatasetHierMetric(BaseMetric):
             classes = tree.dataset_eval_classes(view)
             node_to_eval = np.asarray(tree.node_to_dataset(view), np.int64)
             pred_lut = node_to_eval[self.pred_to_node.numpy()]
-            exact = np.full(tree.num_nodes, IGNORE_INDEX, np.int64)
-            exact[tree.dataset_eval_nodes(view)] = np.arange(len(classes))
-            code_to_node = np.asarray(tree.code_to_node, np.int64)
-            gt_lut = np.full(len(code_to_node), IGNORE_INDEX, np.int64)
-            valid = code_to_node > 0
-            gt_lut[valid] = exact[code_to_node[valid]]
+            # ground truth counts only in a class of the view itself
+            gt_lut = tree.code_to_dataset(view, exact=True).astype(np.int64)
             self._tables[view] = (classes, torch.from_numpy(pred_lut),
                                   torch.from_numpy(gt_lut))
         return self._tables[view]

@@ -223,8 +223,10 @@ class DatasetSpec:
         Returns:
             dict: ``classes`` (names), ``eval_nodes`` (node of each class),
             ``raw`` (uint8 raw id -> class), ``node`` (uint8 ``[num_nodes]``
-            node -> class) and ``code`` (uint8 ``[256]`` label code ->
-            class, weak codes like their node); 255 where there is none.
+            node -> class), ``code`` (uint8 ``[256]`` label code ->
+            class, weak codes like their node) and ``code_exact`` (the
+            same, but only codes whose node is itself an evaluation class);
+            255 where there is none.
         """
         if self._eval_tables is not None:
             return self._eval_tables
@@ -249,9 +251,14 @@ class DatasetSpec:
         code_map = np.full(NUM_CODE_VALUES, IGNORE_INDEX, np.uint8)
         valid = tree.code_to_node > 0
         code_map[valid] = node_map[tree.code_to_node[valid]]
+        exact_map = np.full(tree.num_nodes, IGNORE_INDEX, np.uint8)
+        for node, k in node_to_eval.items():
+            exact_map[node] = k
+        code_exact = np.full(NUM_CODE_VALUES, IGNORE_INDEX, np.uint8)
+        code_exact[valid] = exact_map[tree.code_to_node[valid]]
         self._eval_tables = dict(
             classes=names, raw=raw_to_eval, node=node_map, code=code_map,
-            eval_nodes=list(node_to_eval))
+            code_exact=code_exact, eval_nodes=list(node_to_eval))
         return self._eval_tables
 
 

@@ -405,11 +405,14 @@ class LabelTree:
         """Like :meth:`leaf_to_dataset` for every node (``[num_nodes]``)."""
         return self._eval_tables(name)['node'].copy()
 
-    def code_to_dataset(self, name: str) -> np.ndarray:
+    def code_to_dataset(self, name: str, exact: bool = False) -> np.ndarray:
         """uint8 ``[256]``: label code -> eval class index of the dataset
         (weak codes like their node; ignore/root -> 255). Turns node-space
-        ground truth into the dataset's eval space."""
-        return self._eval_tables(name)['code'].copy()
+        ground truth into the dataset's eval space. ``exact``: only codes
+        whose node is itself one of the dataset's classes (no projection
+        of a finer node to its ancestor class)."""
+        return self._eval_tables(name)[
+            'code_exact' if exact else 'code'].copy()
 
     def raw_to_eval(self, name: str) -> np.ndarray:
         """uint8 LUT raw id -> eval class index, 255 for ignored ids."""

@@ -184,6 +184,11 @@ def test_projection_to_dataset_space(tree):
     code = tree.code_to_dataset('d1')
     assert code[[0, 1, 4, 9, 10, 11, 12, 255]].tolist() == [
         255, 0, 1, 2, 3, 1, 3, 255]
+    # exact: only codes of the eval nodes themselves (a 1, x 9); b1 (code 4,
+    # weak 11) and y (code 10, weak 12) lie below B / C2 -> 255
+    exact = tree.code_to_dataset('d1', exact=True)
+    assert exact[[0, 1, 4, 9, 10, 11, 12, 255]].tolist() == [
+        255, 0, 255, 2, 255, 255, 255, 255]
     # eval view: X is not evaluated, so x projects to its ancestor c2
     assert tree.dataset_eval_classes('d1view') == ['A', 'B', 'C2']
     np.testing.assert_array_equal(tree.leaf_to_dataset('d1view'),
