@@ -135,8 +135,9 @@ def main():
     codes[weak] = torch.randint(
         tree.weak_offset, tree.num_codes, (int(weak.sum()), ),
         device=device)
-    node = torch.as_tensor(tree.code_to_node, device=device)[codes]
-    leaf_of = torch.as_tensor(tree.leaf_index, device=device)[node]
+    # the flat model's labels: the leaf of every leaf code, weak ones too
+    leaf_of = torch.as_tensor(tree.code_to_leaf(weak=True),
+                              device=device)[codes]
     leaf_label = torch.where(leaf_of < 0, torch.full_like(leaf_of, 255),
                              leaf_of)
     # an image of a dataset without classifier switches
