@@ -41,7 +41,8 @@ def test_demo_config_keeps_what_the_run_reads():
                 'test_evaluator', 'test_pipeline', 'tta_model',
                 'tta_ratios'):
         assert cfg[key] == full[key], key
-    # the dump the runner logs is a third shorter
+    # the dump the runner logs: 825 -> 590 lines (1161 before the dataset
+    # pipelines packed with PackHierSegInputs' default meta keys)
     before = len(Config(full).pretty_text.splitlines())
     after = len(cfg.pretty_text.splitlines())
-    assert after < 0.7 * before
+    assert after < 0.75 * before and after < 600

@@ -20,6 +20,11 @@
 dataset_taxonomy = 'configs/_base_/taxonomies/cvg_cityscapes_vistas_gtsdb.py'
 scale = (1024, 512)  # (w, h): Cityscapes halved
 crop_size = (512, 706)  # (h, w)
+# The dataset pipelines pack with PackHierSegInputs, whose default meta keys
+# are mmseg's plus `dataset_name` (the per-dataset loss switches and metrics
+# read it). `meta_keys` is the same list for a plain PackSegInputs: the
+# inference `test_pipeline` (no dataset, so no `dataset_name` to insist on)
+# and child configs' own pipelines.
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
              'pad_shape', 'scale_factor', 'flip', 'flip_direction',
              'dataset_name')
@@ -31,14 +36,14 @@ pixel_train_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 pixel_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     # after Resize: the ground truth keeps its original resolution
     dict(type='LoadHierAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 # box dataset (GTSDB): weak labels inside the boxes, ignore elsewhere
 gtsdb_train_pipeline = [
@@ -48,7 +53,7 @@ gtsdb_train_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
     # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 # the flat baseline fills each sign's outline inside its box instead
 gtsdb_flat_train_pipeline = [
@@ -58,7 +63,7 @@ gtsdb_flat_train_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
     # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -66,7 +71,7 @@ gtsdb_test_pipeline = [
     # evaluation inside the boxes only: everything else is ignore
     dict(type='LoadBoxAnnotations'),
     dict(type='BoxToMask', mode='box', label_type='weak'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_outline_test_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -74,7 +79,7 @@ gtsdb_outline_test_pipeline = [
     # evaluation on the sign outlines inside the boxes
     dict(type='LoadBoxAnnotations'),
     dict(type='BoxToMask', mode='shape', label_type='weak'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 # a plain image (mmseg's inference_model / MMSegInferencer, tools/infer.py)
 test_pipeline = [

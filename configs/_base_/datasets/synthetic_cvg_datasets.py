@@ -34,13 +34,13 @@ pixel_train_pipeline = [
         taxonomy=dataset_taxonomy,
         target_node='traffic sign'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 pixel_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadHierAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -49,7 +49,7 @@ gtsdb_train_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
     # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_flat_train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -58,21 +58,21 @@ gtsdb_flat_train_pipeline = [
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='SignAwareRandomCrop', crop_size=crop_size, prob=1.0),
     # no RandomFlip: mirroring turns e.g. 'bend left' into 'bend right'
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadBoxAnnotations'),
     dict(type='BoxToMask', mode='box', label_type='weak'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 gtsdb_outline_test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=scale, keep_ratio=True),
     dict(type='LoadBoxAnnotations'),
     dict(type='BoxToMask', mode='shape', label_type='weak'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackHierSegInputs'),
 ]
 # inference on a plain image (tools/infer.py)
 test_pipeline = [
