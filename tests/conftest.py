@@ -3,7 +3,9 @@
 the suite behaves the same on a 2-core CI machine as on a workstation.
 
 Fixture ``toy_taxonomy``: the toy label tree of ``data/toy_tree_taxonomy.py``
-with a test file's own changes."""
+with a test file's own changes. Fixture ``save_random_checkpoint``: a
+config's model with random weights saved as the runner saves it, optionally
+with its backbone pruned by half."""
 import copy
 import os
 import os.path as osp
@@ -59,3 +61,38 @@ def toy_taxonomy():
     """Factory ``toy_taxonomy(datasets=None, **overrides) -> dict``, see
     :func:`load_toy_taxonomy`."""
     return load_toy_taxonomy
+
+
+def save_random_checkpoint(config: str, path, pruned: bool = False):
+    """Build ``config``'s model (seed 0, random weights) with
+    :func:`mmhier.apis.init_model` and save it at ``path`` as the runner
+    does, with ``dataset_meta``; with ``pruned``, its backbone is first
+    pruned by half and the plain-data pruning history saved in the meta (as
+    the pruning hook and ``tools/analysis/prune.py`` do). The configs'
+    relative taxonomy paths resolve from the working directory.
+
+    Returns:
+        nn.Module: The saved model.
+    """
+    from mmhier.apis import init_model
+    from mmhier.pruning import PruningHistory, PruningPlanner
+    torch.manual_seed(0)
+    model = init_model(config)
+    meta = dict(dataset_meta=model.dataset_meta)
+    if pruned:
+        ops = PruningPlanner(ignored_layers=[r'^decode_head\.']).step(
+            model, torch.randn(1, 3, 64, 64), 0.5)
+        assert ops, f'{config}: nothing pruned'
+        meta['pruning_history'] = PruningHistory([
+            dict(source='test', module='', targets=[''], ratio=0.5,
+                 step=1, num_steps=1, ops=ops)
+        ]).to_meta()
+    torch.save(dict(state_dict=model.state_dict(), meta=meta), str(path))
+    return model
+
+
+@pytest.fixture(name='save_random_checkpoint')
+def save_random_checkpoint_fixture():
+    """:func:`save_random_checkpoint`, for test folders that cannot import
+    the root conftest."""
+    return save_random_checkpoint

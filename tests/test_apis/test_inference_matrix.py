@@ -24,16 +24,10 @@ CONFIGS = [
 
 
 @pytest.fixture
-def checkpoint(tmp_path, monkeypatch, request):
-    from mmhier.apis import init_model
+def checkpoint(tmp_path, monkeypatch, request, save_random_checkpoint):
     monkeypatch.chdir(REPO)  # the configs' taxonomy paths are relative
-    torch.manual_seed(0)
-    model = init_model(request.param)
     path = tmp_path / 'model.pth'
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(dataset_meta=model.dataset_meta)), path)
+    model = save_random_checkpoint(request.param, path)
     return request.param, str(path), model
 
 
@@ -89,7 +83,8 @@ PRUNED = [
 
 @pytest.mark.parametrize('config', PRUNED)
 def test_pruned_checkpoint_through_our_init_path(config, tmp_path,
-                                                 monkeypatch):
+                                                 monkeypatch,
+                                                 save_random_checkpoint):
     """A checkpoint whose backbone was pruned 50% (with its plain-data
     history, as the pruning hook and tool save it) runs through
     ``HierSegInferencer`` and ``tools/infer.py`` with the same labels as the
@@ -102,25 +97,10 @@ def test_pruned_checkpoint_through_our_init_path(config, tmp_path,
     import mmcv
     from mmseg.apis import inference_model
 
-    from mmhier.apis import HierSegInferencer, init_model
-    from mmhier.pruning import PruningHistory, PruningPlanner
+    from mmhier.apis import HierSegInferencer
     monkeypatch.chdir(REPO)
-    torch.manual_seed(0)
-    model = init_model(config)
-    ignored = [r'^decode_head\.']
-    ops = PruningPlanner(ignored_layers=ignored).step(
-        model, torch.randn(1, 3, 64, 64), 0.5)
-    assert ops
-    history = PruningHistory([
-        dict(source='test', module='', targets=[''], ratio=0.5,
-             step=1, num_steps=1, ops=ops)
-    ])
     path = tmp_path / 'pruned.pth'
-    torch.save(
-        dict(
-            state_dict=model.state_dict(),
-            meta=dict(pruning_history=history.to_meta(),
-                      dataset_meta=model.dataset_meta)), path)
+    model = save_random_checkpoint(config, path, pruned=True)
     img = np.random.default_rng(1).integers(0, 256, (40, 72, 3),
                                             dtype=np.uint8)
     expected = inference_model(model, img).pred_sem_seg.data[0]

@@ -17,7 +17,6 @@ import re
 
 import mmcv
 import pytest
-import torch
 
 from .conftest import REPO
 
@@ -46,29 +45,6 @@ def workspace(tmp_path_factory, synthetic_root):
     return root
 
 
-def _save_checkpoint(config, path, pruned, workspace, monkeypatch):
-    """Random weights saved with ``dataset_meta`` (and, when ``pruned``, the
-    plain-data pruning history the pruning hook and tool write)."""
-    from mmhier.apis import init_model
-    from mmhier.pruning import PruningHistory, PruningPlanner
-    monkeypatch.chdir(workspace)
-    torch.manual_seed(0)
-    model = init_model(config)
-    meta = dict(dataset_meta=model.dataset_meta)
-    if pruned:
-        before = sum(p.numel() for p in model.backbone.parameters())
-        ops = PruningPlanner(ignored_layers=[r'^decode_head\.']).step(
-            model, torch.randn(1, 3, 64, 64), 0.5)
-        after = sum(p.numel() for p in model.backbone.parameters())
-        assert after < 0.5 * before
-        meta['pruning_history'] = PruningHistory([
-            dict(source='test', module='', targets=[''], ratio=0.5,
-                 step=1, num_steps=1, ops=ops)
-        ]).to_meta()
-    torch.save(dict(state_dict=model.state_dict(), meta=meta), path)
-    return model
-
-
 def _metrics(stdout):
     """``{name: value}`` of the ``name: value`` pairs in the final log line
     of ``tools/test.py``."""
@@ -83,10 +59,17 @@ def _metrics(stdout):
                               f'{"pruned" if p else "dense"}'
                               for c, p in CASES])
 def test_test_tta_and_infer(config, pruned, workspace, tool, tmp_path,
-                            monkeypatch):
+                            monkeypatch, save_random_checkpoint):
     from mmengine.config import Config
+
+    from mmhier.apis import init_model
+    monkeypatch.chdir(workspace)  # the configs' relative taxonomy paths
     ckpt = tmp_path / 'model.pth'
-    model = _save_checkpoint(config, ckpt, pruned, workspace, monkeypatch)
+    model = save_random_checkpoint(config, ckpt, pruned)
+    if pruned:
+        dense = init_model(config)
+        assert sum(p.numel() for p in model.backbone.parameters()) < \
+            0.5 * sum(p.numel() for p in dense.backbone.parameters())
 
     plain = tool(osp.join(REPO, 'tools', 'test.py'), config, str(ckpt),
                  '--work-dir', str(tmp_path / 'plain'), '--cfg-options',
