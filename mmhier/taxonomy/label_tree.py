@@ -203,18 +203,21 @@ class LabelTree:
     def leaves_under(self, node: Union[str, int]) -> List[int]:
         """Leaf *indices* (into :attr:`leaves`) of the subtree of ``node``
         (``[leaf_index[node]]`` for a leaf), in leaf order."""
+        inside = self.subtree_mask(node)
+        return [i for i, leaf in enumerate(self.leaves) if inside[leaf]]
+
+    def subtree_mask(self, node: Union[str, int]) -> np.ndarray:
+        """bool ``[num_nodes]``: ``node`` and every node below it."""
         node = self.node_id(node)
-        return [i for i, leaf in enumerate(self.leaves)
-                if leaf == node or node in self.ancestors(leaf)]
+        return np.array([n == node or node in self.ancestors(n)
+                         for n in range(self.num_nodes)], bool)
 
     def codes_under(self, node: Union[str, int]) -> np.ndarray:
         """bool ``[256]``: label codes (per-pixel and weak) of ``node`` and of
         every node below it (see :func:`mmhier.taxonomy.tables.codes_under`).
         """
-        node = self.node_id(node)
-        inside = [n == node or node in self.ancestors(n)
-                  for n in range(self.num_nodes)]
-        return tables.codes_under(self.code_to_node, inside)
+        return tables.codes_under(self.code_to_node,
+                                  self.subtree_mask(node))
 
     def prediction_nodes(self, coarse_nodes: Sequence[str] = ()
                          ) -> np.ndarray:
