@@ -12,16 +12,16 @@
    GTSDB-like share of box pixels; weak pixels cost the parents' detached
    decisions). Goal: ratio <= 1.5.
 
-Median of ``--iters`` timed iterations after ``--warmup`` untimed ones, both
-wall-clock and process CPU time (the latter is robust to other processes on
-a shared machine)::
+``--iters`` timed iterations after ``--warmup`` untimed ones, the two sides
+of a comparison called alternately, as min / median / max of wall-clock and
+of process CPU time (the latter is robust to other processes on a shared
+machine); the ratios are ratios of medians. The load verdict before and
+after the run says whether other processes competed for the cores::
 
     OMP_NUM_THREADS=2 python tools/benchmarks/benchmark_hier_head.py
 """
 import argparse
 import os
-import statistics
-import time
 
 import torch
 from mmengine.config import Config
@@ -30,6 +30,7 @@ from mmengine.registry import init_default_scope
 import mmhier  # noqa: F401  (registers our components)
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
+from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -52,38 +53,12 @@ def parse_args():
     return parser.parse_args()
 
 
-def timed_pair(fn_a, fn_b, warmup, iters, device):
-    """Median (wall s, process CPU s) of ``fn_a`` and of ``fn_b``, called
-    alternately so that both see the same load on a shared machine."""
-    def call(fn):
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        return time.perf_counter() - t0, time.process_time() - c0
-
-    for _ in range(warmup):
-        fn_a()
-        fn_b()
-    runs_a, runs_b = [], []
-    for _ in range(iters):
-        runs_a.append(call(fn_a))
-        runs_b.append(call(fn_b))
-
-    def median(runs):
-        return tuple(statistics.median(r[k] for r in runs) for k in (0, 1))
-
-    return median(runs_a), median(runs_b)
-
-
 def report(name_a, a, name_b, b, goal):
-    for (label, x) in ((name_a, a), (name_b, b)):
-        print(f'{label:28s} wall {x[0] * 1000:9.1f} ms   '
-              f'cpu {x[1] * 1000:9.1f} ms')
-    print(f'ratio {name_b}/{name_a}: wall {b[0] / a[0]:.3f}  '
-          f'cpu {b[1] / a[1]:.3f}  (goal <= {goal})')
+    """Rows of both sides and the ratio of medians ``b / a``."""
+    for label, t in ((name_a, a), (name_b, b)):
+        print(format_row(label, t))
+    print(f'ratio {name_b}/{name_a}: wall {ratio_of_medians(b, a):.3f}  '
+          f'cpu {ratio_of_medians(b, a, "cpu"):.3f}  (goal <= {goal})')
 
 
 def build_segmentor(name, taxonomy, device):
@@ -109,7 +84,10 @@ def main():
     tree = LabelTree.build(args.taxonomy)
     h, w = args.size
     print(f'device={device} threads={torch.get_num_threads()} size={h}x{w} '
-          f'leaves={tree.num_leaves} classifiers={tree.num_classifiers}')
+          f'leaves={tree.num_leaves} classifiers={tree.num_classifiers} '
+          f'warmup={args.warmup} iters={args.iters} (ms: min/median/max)')
+    load = LoadCheck(threads=torch.get_num_threads())
+    print(load.before())
     img = torch.randn(1, 3, h, w, device=device)
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
     if not args.skip_model:
@@ -118,10 +96,10 @@ def main():
             'the flat config must have num_leaves outputs'
         hier = build_segmentor('hier_r50-d8', args.taxonomy, device)
         with torch.no_grad():
-            t_flat, t_hier = timed_pair(
-                lambda: flat.encode_decode(img, metas),
-                lambda: hier.encode_decode(img, metas), args.warmup,
-                args.iters, device)
+            t_flat, t_hier = time_alternately(
+                [lambda: flat.encode_decode(img, metas),
+                 lambda: hier.encode_decode(img, metas)], args.iters,
+                args.warmup, device)
         del flat, hier
         report('flat_r50-d8 (FCNHead)', t_flat, 'hier_r50-d8', t_hier, 1.15)
 
@@ -160,10 +138,11 @@ def main():
         leaf_logits.grad = None
         ce(leaf_logits, leaf_label, ignore_index=255).backward()
 
-    t_ce, t_hier = timed_pair(run_ce, run_hier, args.warmup, args.iters,
-                              device)
+    t_ce, t_hier = time_alternately([run_ce, run_hier], args.iters,
+                                    args.warmup, device)
     print(f'losses, {100 * args.weak_fraction:.0f}% weak pixels:')
     report('CrossEntropyLoss (leaves)', t_ce, 'HierarchicalLoss', t_hier, 1.5)
+    print(load.after())
 
 
 if __name__ == '__main__':
