@@ -4,10 +4,13 @@
 Both optimizers update the parameters of a ResNet-50 (mmpretrain) with
 random gradients, grouped like the large-batch recipe (conv/linear weights
 adapted and decayed; norm parameters and biases with ``lars_exclude``). The
-median wall time of ``--steps`` steps is printed for each, with the ratio
-mmpretrain / mmhier (> 1: mmhier is faster). On a GPU mmpretrain's LARS
-calls ``.item()`` twice per parameter and stalls the device queue; on a CPU
-a host sync is free and the two should be at parity or better.
+two optimizers step alternately; wall-clock and process CPU time of
+``--steps`` steps after ``--warmup`` untimed ones are printed for each as
+min / median / max, with the ratio of medians mmpretrain / mmhier (> 1:
+mmhier is faster) and the load verdict before and after the run. On a GPU
+mmpretrain's LARS calls ``.item()`` twice per parameter and stalls the
+device queue; on a CPU a host sync is free and the two should be at parity
+or better.
 
 Example::
 
@@ -15,14 +18,13 @@ Example::
     python tools/benchmarks/benchmark_lars.py --device cuda --steps 100
 """
 import argparse
-import statistics
-import time
 
 import torch
 from mmpretrain.engine.optimizers import LARS as MMPretrainLARS
 from mmpretrain.models import ResNet
 
 from mmhier.engine.optimizers import LARS, split_no_decay_params
+from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 
 def parse_args():
@@ -48,43 +50,40 @@ def param_groups(model):
     ]
 
 
-def time_steps(optimizer, model, steps, warmup, device):
+def random_grads(model, device):
     gen = torch.Generator(device=device).manual_seed(0)
     for p in model.parameters():
         p.grad = torch.randn(p.shape, generator=gen, device=device)
-    times = []
-    for i in range(warmup + steps):
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        optimizer.step()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():
     args = parse_args()
     device = torch.device(args.device)
-    results = {}
+    load = LoadCheck(threads=torch.get_num_threads())
+    print(load.before())
+    names, steps = [], []
     for name, cls in (('mmpretrain.LARS', MMPretrainLARS),
                       ('mmhier.LARS', LARS)):
         torch.manual_seed(0)
         model = ResNet(depth=args.depth).to(device)
+        random_grads(model, device)
         optimizer = cls(param_groups(model), lr=0.1, momentum=0.9,
                         weight_decay=1e-4, eta=1e-3)
-        results[name] = time_steps(optimizer, model, args.steps, args.warmup,
-                                   device)
+        names.append(name)
+        steps.append(optimizer.step)
+    results = dict(zip(names, time_alternately(steps, args.steps,
+                                               args.warmup, device)))
     n_params = sum(1 for _ in ResNet(depth=args.depth).parameters())
     print(f'device: {device} ({torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}), '  # noqa: E501
           f'torch threads: {torch.get_num_threads()}, ResNet-{args.depth}: '
-          f'{n_params} parameter tensors, median of {args.steps} steps')
-    for name, seconds in results.items():
-        print(f'{name:<16} {seconds * 1e3:9.3f} ms/step')
-    ratio = results['mmpretrain.LARS'] / results['mmhier.LARS']
+          f'{n_params} parameter tensors, {args.steps} steps each, '
+          'alternately (ms/step min/median/max)')
+    for name, timings in results.items():
+        print(format_row(name, timings, width=16))
+    ratio = ratio_of_medians(results['mmpretrain.LARS'],
+                             results['mmhier.LARS'])
     print(f'speed-up (mmpretrain / mmhier): {ratio:.2f}x')
+    print(load.after())
 
 
 if __name__ == '__main__':
