@@ -30,6 +30,7 @@ from mmengine.registry import init_default_scope
 import mmhier  # noqa: F401  (registers our components)
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
+
 from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 HERE = os.path.dirname(os.path.abspath(__file__))

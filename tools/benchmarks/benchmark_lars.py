@@ -24,6 +24,7 @@ from mmpretrain.engine.optimizers import LARS as MMPretrainLARS
 from mmpretrain.models import ResNet
 
 from mmhier.engine.optimizers import LARS, split_no_decay_params
+
 from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 

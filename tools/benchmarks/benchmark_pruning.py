@@ -9,16 +9,20 @@ HierarchicalDecodeHead on the paper's label tree) at 512x1024.
 Prints parameters and FLOPs (Torch-Pruning's counter, multiply-accumulates)
 before and after, and the measured inference time of the unpruned and the
 pruned model in the same process (same input, ``torch.no_grad``, one warm-up
-pass, median of ``--iters`` timed passes). Weights are random: timing and
-counts do not depend on them.
+pass each, then ``--iters`` timed passes of the two models alternately, so
+that both see the same load): wall-clock and process CPU time as min /
+median / max, the speed-up as the ratio of medians, and the load verdict
+before and after the run. Weights are random: timing and counts do not
+depend on them.
 """
 import argparse
+import copy
 import os
 import os.path as osp
-import statistics
-import time
 
 import torch
+
+from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -33,18 +37,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def time_forward(model, inputs, iters):
-    from mmhier.pruning import tensor_forward
-    with torch.no_grad():
-        tensor_forward(model, inputs)  # warm-up
-        times = []
-        for _ in range(iters):
-            start = time.perf_counter()
-            tensor_forward(model, inputs)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
     args = parse_args()
     from mmengine.config import Config
@@ -52,7 +44,8 @@ def main():
     from mmengine.registry import init_default_scope
 
     import mmhier  # noqa: F401
-    from mmhier.pruning import PruningPlanner, count_params_flops
+    from mmhier.pruning import (PruningPlanner, count_params_flops,
+                                tensor_forward)
     from mmhier.registry import MODELS
 
     cfg = Config.fromfile(args.config)
@@ -68,14 +61,19 @@ def main():
     torch.manual_seed(0)
     inputs = torch.randn(1, 3, *args.shape)
 
+    load = LoadCheck(threads=torch.get_num_threads())
+    print(load.before())
     before = count_params_flops(model, inputs)
-    t_before = time_forward(model, inputs, args.iters)
+    pruned = copy.deepcopy(model)
     planner = PruningPlanner(layers=[r'^backbone\.'],
                              ignored_layers=[r'^decode_head\.'])
-    ops = planner.step(model, inputs, args.ratio)
-    model.eval()
-    after = count_params_flops(model, inputs)
-    t_after = time_forward(model, inputs, args.iters)
+    ops = planner.step(pruned, inputs, args.ratio)
+    pruned.eval()
+    after = count_params_flops(pruned, inputs)
+    with torch.no_grad():
+        t_before, t_after = time_alternately(
+            [lambda: tensor_forward(model, inputs),
+             lambda: tensor_forward(pruned, inputs)], args.iters, warmup=1)
 
     print(f'model: ResNet-50-D8 + {head} ({args.config}), input '
           f'1x3x{args.shape[0]}x{args.shape[1]}, CPU, '
@@ -85,8 +83,13 @@ def main():
         b, a = before[key], after[key]
         print(f'{key:>6}: {b / 1e6:10.2f}M -> {a / 1e6:10.2f}M  '
               f'(reduction {100 * (1 - a / b):.1f}%, {b / a:.2f}x)')
-    print(f'  time: {t_before:10.3f}s -> {t_after:10.3f}s  '
-          f'(speed-up {t_before / t_after:.2f}x, median of {args.iters})')
+    print(f'  time: {t_before.median():10.3f}s -> {t_after.median():10.3f}s'
+          f'  (speed-up {ratio_of_medians(t_before, t_after):.2f}x, median '
+          f'of {args.iters}; cpu '
+          f'{ratio_of_medians(t_before, t_after, "cpu"):.2f}x)')
+    print(format_row('unpruned', t_before, unit='s', width=9))
+    print(format_row('pruned', t_after, unit='s', width=9))
+    print(load.after())
 
 
 if __name__ == '__main__':
