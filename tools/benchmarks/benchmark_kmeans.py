@@ -9,8 +9,10 @@ mean nets' features), runs both backends through
 :func:`mmhier.models.uda.clustering.kmeans` with the SAME number of Lloyd
 iterations and one initialisation (scikit-learn's early stop is disabled
 with ``tol=0`` so that both do exactly ``--iters`` iterations), and prints
-the seconds, the ratio and the share of a training epoch that clustering
-costs for the given epoch time.
+the seconds (``--repeats`` runs of the backends in turn, so that all see the
+same load: wall-clock and process CPU time as min / median / max), the ratio
+of medians, the share of a training epoch that clustering costs for the
+given epoch time, and the load verdict before and after the run.
 
 Example::
 
@@ -19,9 +21,11 @@ Example::
 """
 import argparse
 import os
-import time
+from functools import partial
 
 import numpy as np
+
+from timing import LoadCheck, format_row, ratio_of_medians, time_alternately
 
 
 def parse_args():
@@ -48,6 +52,8 @@ def parse_args():
                         '(random: faiss default; k-means++: scikit-learn '
                         'default, what the authors used)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed runs of every backend, in turn')
     parser.add_argument('--backends', nargs='+', default=['faiss', 'sklearn'],
                         choices=['faiss', 'sklearn'])
     parser.add_argument(
@@ -81,28 +87,26 @@ def main():
           f'{args.iters} Lloyd iterations and 1 {args.init} init for every '
           'backend '
           f'(scikit-learn tol=0: no early stop); OMP_NUM_THREADS={threads}, '
-          f'{os.cpu_count()} CPUs visible')
-    seconds, inertia = {}, {}
-    for backend in args.backends:
-        start = time.perf_counter()
-        labels, centroids = kmeans(
-            feats,
-            args.num_clusters,
-            seed=args.seed,
-            backend=backend,
-            max_iter=args.iters,
-            n_init=1,
-            tol=0.0,
-            init=args.init)
-        seconds[backend] = time.perf_counter() - start
-        inertia[backend] = float(
-            ((feats - centroids[labels])**2).sum(1).mean())
-        print(f'{backend:8s}: {seconds[backend]:8.2f} s  '
-              f'(mean squared distance to centroid {inertia[backend]:.4f}, '
+          f'{os.cpu_count()} CPUs visible; {args.repeats} runs per backend, '
+          'in turn (s: min/median/max)')
+    load = LoadCheck(threads=int(os.environ.get('OMP_NUM_THREADS', 0))
+                     or os.cpu_count())
+    print(load.before())
+    runs = time_alternately([
+        partial(kmeans, feats, args.num_clusters, seed=args.seed,
+                backend=backend, max_iter=args.iters, n_init=1, tol=0.0,
+                init=args.init) for backend in args.backends
+    ], args.repeats)
+    timings = dict(zip(args.backends, runs))
+    for backend, t in timings.items():
+        labels, centroids = t.output  # of the last run
+        inertia = float(((feats - centroids[labels])**2).sum(1).mean())
+        print(format_row(backend, t, unit='s', width=8) +
+              f'  (mean squared distance to centroid {inertia:.4f}, '
               f'{len(np.unique(labels))} non-empty clusters)')
-    if 'faiss' in seconds and 'sklearn' in seconds:
-        print(f'ratio sklearn / faiss: '
-              f'{seconds["sklearn"] / seconds["faiss"]:.1f}x')
+    if 'faiss' in timings and 'sklearn' in timings:
+        ratio = ratio_of_medians(timings['sklearn'], timings['faiss'])
+        print(f'ratio sklearn / faiss: {ratio:.1f}x')
     if args.epoch_seconds is None:
         # Assumption, not a measurement: one MMT epoch = 400 iterations at
         # ~0.5 s each on one V100-class GPU (two ResNet-50 peers forward +
@@ -113,9 +117,11 @@ def main():
     else:
         epoch = args.epoch_seconds
         print(f'epoch time given: {epoch:.0f} s')
-    for backend, sec in seconds.items():
+    for backend, t in timings.items():
+        sec = t.median()
         print(f'{backend:8s}: clustering costs {sec / (sec + epoch):.1%} of '
               f'an epoch (clustering + {epoch:.0f} s of training)')
+    print(load.after())
 
 
 if __name__ == '__main__':
