@@ -141,6 +141,7 @@ def test_format_row(timing):
         'step   wall 10.00/12.50/20.00 ms | cpu 4.00/5.00/6.00 ms')
     assert timing.format_row('x', t, unit='s', width=1) == (
         'x wall 0.010/0.013/0.020 s | cpu 0.004/0.005/0.006 s')
+    assert timing.format_spread(t, 'cpu', 's') == '0.004/0.005/0.006'
 
 
 @pytest.fixture

@@ -17,23 +17,24 @@ cores). Pruning: Torch-Pruning via :class:`mmhier.pruning.PruningPlanner`,
 backbone channels only, as ``tools/benchmarks/benchmark_pruning.py``.
 
 Per row: wall-clock and process CPU time (all threads) of ``--iters`` timed
-passes after ``--warmup`` untimed ones, as min / median / max, the speed-up
-of the median against PyTorch eager of the same model (unpruned and same
-variant), and the pixel agreement of the labels with eager. The load
-average is printed before and after: a load above 0.5 before the run (other
-jobs) or above the threads used here after it means other jobs were
-competing for the cores, and the wall-clock ratios are noisy (the CPU times
-much less so).
+passes after ``--warmup`` untimed ones (eager and onnxruntime of a variant
+alternately, so that both see the same load), as min / median / max, the
+speed-up of the median against PyTorch eager of the same model (unpruned
+and same variant), and the pixel agreement of the labels with eager. The
+load verdict before and after the run says whether other jobs competed for
+the cores: then the wall-clock ratios are noisy (the CPU times much less
+so).
 """
 import argparse
 import copy
 import os
 import os.path as osp
-import statistics
 import tempfile
 import time
 
 import torch
+
+from timing import LoadCheck, format_spread, ratio_of_medians, time_alternately
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS = dict(
@@ -55,24 +56,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def timed(fn, iters: int, warmup: int):
-    """``(wall list, cpu list, last output)`` of ``iters`` calls."""
-    out = None
-    for _ in range(warmup):
-        out = fn()
-    walls, cpus = [], []
-    for _ in range(iters):
-        w, c = time.perf_counter(), time.process_time()
-        out = fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return walls, cpus, out
-
-
-def spread(xs):
-    return min(xs), statistics.median(xs), max(xs)
-
-
 def prune(model, ratio: float):
     from mmhier.pruning import PruningPlanner
     model = copy.deepcopy(model)
@@ -92,10 +75,6 @@ def bench_variant(model, inputs, args, tmp):
     wrapper = SegmentorExportWrapper(
         model, 'greedy', outputs=('labels', 'levels')).eval()
     counts = count_params_flops(model, inputs)
-    with torch.no_grad():
-        walls, cpus, ref = timed(lambda: wrapper(inputs), args.iters,
-                                 args.warmup)
-    rows = [dict(backend='pytorch eager', wall=walls, cpu=cpus, agree=1.0)]
     path = osp.join(tmp, 'model.onnx')
     start = time.perf_counter()
     export_onnx(
@@ -110,16 +89,20 @@ def bench_variant(model, inputs, args, tmp):
     session = ort.InferenceSession(
         path, sess_options=options, providers=['CPUExecutionProvider'])
     feed = {INPUT_NAME: inputs.numpy()}
-    walls, cpus, out = timed(lambda: session.run(None, feed), args.iters,
-                             args.warmup)
-    agree = float((torch.from_numpy(out[0]) == ref[0]).float().mean())
-    rows.append(
+    with torch.no_grad():
+        eager, onnx = time_alternately(
+            [lambda: wrapper(inputs), lambda: session.run(None, feed)],
+            args.iters, args.warmup)
+    agree = float(
+        (torch.from_numpy(onnx.output[0]) == eager.output[0]).float().mean())
+    rows = [
+        dict(backend='pytorch eager', timings=eager, agree=1.0),
         dict(
             backend='onnxruntime',
-            wall=walls,
-            cpu=cpus,
+            timings=onnx,
             agree=agree,
-            export_s=export_s))
+            export_s=export_s)
+    ]
     for row in rows:
         row.update(params=counts['params'], flops=counts['flops'])
     return rows
@@ -133,7 +116,8 @@ def main():
     MMLogger.get_current_instance().setLevel('WARNING')
     torch.set_num_threads(args.threads)
     cores = os.cpu_count()
-    load_before = os.getloadavg()
+    load = LoadCheck(threads=args.threads)
+    print(load.before())
     os.chdir(REPO)  # taxonomy paths in the configs are repo-relative
     table = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,17 +133,15 @@ def main():
             base = None
             for variant, m in variants:
                 rows = bench_variant(m, inputs, args, tmp)
-                same = statistics.median(rows[0]['wall'])
+                same = rows[0]['timings']
                 base = base or same
                 for row in rows:
-                    med = statistics.median(row['wall'])
                     row.update(
                         model=f'{name} {shape[0]}x{shape[1]}',
                         variant=variant,
-                        vs_same=same / med,
-                        vs_base=base / med)
+                        vs_same=ratio_of_medians(same, row['timings']),
+                        vs_base=ratio_of_medians(base, row['timings']))
                     table.append(row)
-    load_after = os.getloadavg()
 
     print(f'CPU, {cores} cores, {args.threads} threads (PyTorch and '
           f'onnxruntime), torch {torch.__version__}, batch 1, greedy rule + '
@@ -172,21 +154,13 @@ def main():
     print(head)
     print('-' * len(head))
     for r in table:
-        w = '/'.join(f'{x:.3f}' for x in spread(r['wall']))
-        c = '/'.join(f'{x:.3f}' for x in spread(r['cpu']))
+        w = format_spread(r['timings'], 'wall', 's')
+        c = format_spread(r['timings'], 'cpu', 's')
         print(f'{r["model"]:<14} {r["variant"]:<11} {r["backend"]:<14} '
               f'{r["flops"] / 1e9:7.1f} {w:>22} {c:>22} '
               f'{r["vs_same"]:7.2f}x {r["vs_base"]:16.2f}x '
               f'{100 * r["agree"]:6.2f}%')
-    # before the run the load is the other jobs'; after it, ours on top
-    busy = load_before[0] > 0.5 or load_after[0] > args.threads + 0.5
-    print(f'load average (1/5/15 min) before {load_before[0]:.2f}/'
-          f'{load_before[1]:.2f}/{load_before[2]:.2f}, after '
-          f'{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} on '
-          f'{cores} cores: ' +
-          ('BUSY: other jobs competed for the cores; wall-clock ratios are '
-           'noisy, compare CPU times too' if busy else
-           'not busy beyond this benchmark\'s own threads'))
+    print(load.after())
     print('GFLOPs: multiply-accumulates of the model forward '
           '(Torch-Pruning counter); labels=: pixels whose label equals '
           'eager\'s')

@@ -136,22 +136,22 @@ def time_calls(fn: Callable,
     return time_alternately([fn], iters, warmup, device)[0]
 
 
+def format_spread(timings: Timings, kind: str = 'wall',
+                  unit: str = 'ms') -> str:
+    """``min/median/max`` of one kind of sample, in ``unit``: ``'ms'`` (2
+    decimals) or ``'s'`` (3 decimals)."""
+    scale, digits = dict(ms=(1e3, 2), s=(1., 3))[unit]
+    return '/'.join(f'{x * scale:.{digits}f}' for x in timings.spread(kind))
+
+
 def format_row(label: str,
                timings: Timings,
                unit: str = 'ms',
                width: int = 28) -> str:
-    """``label  wall min/median/max ms | cpu min/median/max ms``.
-
-    ``unit`` is ``'ms'`` (2 decimals) or ``'s'`` (3 decimals).
-    """
-    scale, digits = dict(ms=(1e3, 2), s=(1., 3))[unit]
-
-    def spread(kind):
-        return '/'.join(f'{x * scale:.{digits}f}'
-                        for x in timings.spread(kind))
-
-    return (f'{label:<{width}} wall {spread("wall")} {unit} | '
-            f'cpu {spread("cpu")} {unit}')
+    """``label  wall min/median/max ms | cpu min/median/max ms`` (see
+    :func:`format_spread` for ``unit``)."""
+    return (f'{label:<{width}} wall {format_spread(timings, "wall", unit)} '
+            f'{unit} | cpu {format_spread(timings, "cpu", unit)} {unit}')
 
 
 #: seconds of the 1-minute load average's exponential decay
