@@ -17,6 +17,14 @@ needs a GPU; bf16 autocast is what it would run). On a GPU the absolute
 numbers are printed (paper: 17 fps at 520x706 with 108 classes on a Titan X
 Pascal); on a CPU only the ratios are meaningful.
 
+Both precisions are built side by side and their steps called alternately
+(``--iters`` timed after ``--warmup`` untimed ones), so that both see the
+same load; throughputs are from the median step time, and a second table
+gives every step's wall-clock and process CPU time as min / median / max
+(CPU time close to wall time on a GPU: the step is bound by the host). The
+load verdict before and after the run says whether other processes
+competed for the cores.
+
 Example::
 
     python tools/benchmarks/benchmark.py configs/hier/CONFIG.py
@@ -28,8 +36,6 @@ Example::
 run NHWC kernels, the fast path of tensor cores under AMP).
 """
 import argparse
-import statistics
-import time
 from contextlib import nullcontext
 
 import torch
@@ -41,6 +47,8 @@ from mmseg.structures import SegDataSample
 
 from mmhier.registry import MODELS
 
+from timing import LoadCheck, format_row, time_alternately
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -51,7 +59,7 @@ def parse_args():
     parser.add_argument('--train-batch', type=int, default=2)
     parser.add_argument('--test-batch', type=int, default=1)
     parser.add_argument('--iters', type=int, default=10,
-                        help='timed iterations per measurement (median)')
+                        help='timed iterations per measurement')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--channels-last', action='store_true',
                         help='model in the channels_last memory format')
@@ -99,21 +107,8 @@ def synthetic_batch(batch_size, shape, num_classes, seed=0):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def median_seconds(fn, iters, warmup, device):
-    times = []
-    for i in range(warmup + iters):
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def measure(cfg, args, device, amp):
+def build_steps(cfg, args, device, amp):
+    """The model and its train and test steps in one precision."""
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device)
     if args.channels_last:
@@ -144,11 +139,22 @@ def measure(cfg, args, device, amp):
             else:
                 model.test_step(test_data)
 
-    model.train()
-    train_s = median_seconds(train_step, args.iters, args.warmup, device)
-    model.eval()
-    test_s = median_seconds(test_step, args.iters, args.warmup, device)
-    return args.train_batch / train_s, args.test_batch / test_s
+    return model, train_step, test_step
+
+
+def measure(cfg, args, device):
+    """Timings of the train and of the test step, fp32 then AMP, each
+    precision's steps called alternately with the other's."""
+    setups = [build_steps(cfg, args, device, amp) for amp in (False, True)]
+    for model, _, _ in setups:
+        model.train()
+    train = time_alternately([train for _, train, _ in setups], args.iters,
+                             args.warmup, device)
+    for model, _, _ in setups:
+        model.eval()
+    test = time_alternately([test for _, _, test in setups], args.iters,
+                            args.warmup, device)
+    return train, test
 
 
 def main():
@@ -166,23 +172,33 @@ def main():
         preprocessor['size'] = tuple(args.shape)  # training pads to a crop
     device = torch.device(args.device)
     amp_name = 'AMP fp16' if device.type == 'cuda' else 'AMP bf16'
-    rows = [('fp32', ) + measure(cfg, args, device, amp=False),
-            (amp_name, ) + measure(cfg, args, device, amp=True)]
+    load = LoadCheck(threads=torch.get_num_threads())
+    print(load.before())
+    train, test = measure(cfg, args, device)
+    rows = [(name, args.train_batch / t_train.median(),
+             args.test_batch / t_test.median())
+            for name, t_train, t_test in zip(('fp32', amp_name), train, test)]
 
     gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' \
         else f'cpu, {torch.get_num_threads()} threads'
     print(f'config: {args.config}\ndevice: {gpu}; input {args.shape[0]}x'
           f'{args.shape[1]}; train batch {args.train_batch}, test batch '
-          f'{args.test_batch}; median of {args.iters} iterations'
+          f'{args.test_batch}; {args.iters} iterations after {args.warmup} '
+          'warm-up, precisions alternately; throughput from the median'
           + ('; channels_last' if args.channels_last else ''))
     print('| precision | train images/s | inference fps | train vs fp32 '
           '| inference vs fp32 |\n|---|---|---|---|---|')
     for name, train_ips, fps in rows:
         print(f'| {name} | {train_ips:.3f} | {fps:.3f} | '
               f'{train_ips / rows[0][1]:.2f}x | {fps / rows[0][2]:.2f}x |')
+    print('step times (ms, min/median/max):')
+    for (name, _, _), t_train, t_test in zip(rows, train, test):
+        print(format_row(f'{name} train step', t_train))
+        print(format_row(f'{name} test step', t_test))
     if device.type == 'cpu':
         print('(CPU: absolute numbers are not comparable with GPU ones; '
               'read the ratios.)')
+    print(load.after())
 
 
 if __name__ == '__main__':
