@@ -9,7 +9,12 @@ Measures, for a config:
 - the model's train step (``model.train_step`` on batches taken from that
   loader, already in memory) in images/s;
 
-and says which one is the bottleneck. If it is the data pipeline, raise
+and says which one is the bottleneck (throughputs over all timed batches or
+steps). Every batch and every step is timed: wall-clock and process CPU time
+as min / median / max (the CPU time of the loader is this process's only:
+its workers are other processes), and the load verdict before and after the
+run says whether other processes competed for the cores. If it is the data
+pipeline, raise
 ``num_workers`` / ``prefetch_factor`` (see
 ``configs/_base_/schedules/input_pipeline.py``), or move data to faster
 storage (Jia et al., arXiv:1807.11205, 2018).
@@ -19,8 +24,6 @@ Example::
     python tools/benchmarks/benchmark_dataloader.py CONFIG --batches 50
 """
 import argparse
-import itertools
-import time
 
 import torch
 from mmengine.config import Config, DictAction
@@ -29,6 +32,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmhier.registry import MODELS
+
+from timing import LoadCheck, format_row, time_calls
 
 
 def parse_args():
@@ -49,33 +54,39 @@ def batch_images(batch) -> int:
     return len(batch['inputs'])
 
 
-def loader_images_per_second(loader, batches):
-    """Images/s of the loader over ``batches`` batches (the first batch,
-    which pays for the worker start-up, is not timed), and the first two
-    batches for the model measurement."""
+def time_loader(loader, batches):
+    """Timings of ``batches`` batches of the loader (the first batch, which
+    pays for the worker start-up, is not timed), the images they hold, and
+    the first two batches for the model measurement."""
     it = iter(loader)
-    kept = [next(it)]
-    images, start = 0, time.perf_counter()
-    for batch in itertools.islice(it, batches):
-        images += batch_images(batch)
+    kept, images = [], []
+
+    def next_batch():
+        batch = next(it)
         if len(kept) < 2:
             kept.append(batch)
-    return images / (time.perf_counter() - start), kept
+        images.append(batch_images(batch))
+
+    timings = time_calls(next_batch, batches, warmup=1)
+    return timings, sum(images[1:]), kept
 
 
-def model_images_per_second(cfg, batches, iters, device):
+def time_model(cfg, batches, iters, device):
+    """Timings of ``iters`` train steps (after one untimed) on ``batches``
+    in turn, and the images they hold."""
     model = MODELS.build(cfg.model).to(device)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     model.train()
-    model.train_step(batches[0], optim_wrapper)  # warm-up
-    images, start = 0, time.perf_counter()
-    for i in range(iters):
-        batch = batches[i % len(batches)]
+    step = iter(range(iters + 1))
+    images = []
+
+    def train_step():
+        batch = batches[next(step) % len(batches)]
         model.train_step(batch, optim_wrapper)
-        images += batch_images(batch)
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    return images / (time.perf_counter() - start)
+        images.append(batch_images(batch))
+
+    timings = time_calls(train_step, iters, warmup=1, device=device)
+    return timings, sum(images[1:])
 
 
 def main():
@@ -88,15 +99,20 @@ def main():
         cfg.model.backbone.init_cfg = None  # no downloads for a benchmark
     device = torch.device(args.device)
 
-    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
-    data_ips, batches = loader_images_per_second(loader, args.batches)
-    model_ips = model_images_per_second(cfg, batches, args.model_iters,
-                                        device)
-
     loader_cfg = cfg.train_dataloader
+    workers = loader_cfg.get('num_workers', 0)
+    load = LoadCheck(threads=torch.get_num_threads() + workers)
+    print(load.before())
+    loader = Runner.build_dataloader(loader_cfg, seed=0)
+    t_data, data_images, batches = time_loader(loader, args.batches)
+    t_model, model_images = time_model(cfg, batches, args.model_iters,
+                                       device)
+    data_ips = data_images / sum(t_data.wall)
+    model_ips = model_images / sum(t_model.wall)
+
     print(f'config: {args.config}; device: {device}; batch size '
           f'{loader_cfg.batch_size}; num_workers '
-          f'{loader_cfg.get("num_workers", 0)}, persistent_workers '
+          f'{workers}, persistent_workers '
           f'{loader_cfg.get("persistent_workers", False)}, pin_memory '
           f'{loader_cfg.get("pin_memory", False)}, prefetch_factor '
           f'{loader_cfg.get("prefetch_factor", None)}')
@@ -109,6 +125,11 @@ def main():
     else:
         print(f'bottleneck: MODEL (data pipeline {data_ips / model_ips:.1f}x '
               'faster than needed).')
+    print('per batch / step (ms, min/median/max; the loader\'s CPU time is '
+          'this process\'s, not its workers\'):')
+    print(format_row('data pipeline batch', t_data))
+    print(format_row('model train step', t_model))
+    print(load.after())
 
 
 if __name__ == '__main__':
