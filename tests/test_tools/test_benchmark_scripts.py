@@ -56,4 +56,5 @@ def test_kmeans_repeats(tool):
                'faiss').stdout
     check_output(out, ['sklearn', 'faiss'])
     assert '2 runs per backend, in turn' in out
-    assert re.search(r'^ratio sklearn / faiss: [\d.]+x$', out, re.M), out
+    assert re.search(r'^ratio sklearn / faiss: [\d.]+x \(cpu [\d.]+x\)$',
+                     out, re.M), out

@@ -105,8 +105,10 @@ def main():
               f'  (mean squared distance to centroid {inertia:.4f}, '
               f'{len(np.unique(labels))} non-empty clusters)')
     if 'faiss' in timings and 'sklearn' in timings:
-        ratio = ratio_of_medians(timings['sklearn'], timings['faiss'])
-        print(f'ratio sklearn / faiss: {ratio:.1f}x')
+        ratio, cpu_ratio = (ratio_of_medians(timings['sklearn'],
+                                             timings['faiss'], kind)
+                            for kind in ('wall', 'cpu'))
+        print(f'ratio sklearn / faiss: {ratio:.1f}x (cpu {cpu_ratio:.1f}x)')
     if args.epoch_seconds is None:
         # Assumption, not a measurement: one MMT epoch = 400 iterations at
         # ~0.5 s each on one V100-class GPU (two ResNet-50 peers forward +
