@@ -118,3 +118,40 @@ def test_dense_probe_gives_cell_logits():
     y[1, 2, 2] = (int(out[1, :, 2, 2].argmax()) + 1) % probe.NUM_CLASSES
     # one of the two supervised cells is right
     assert probe.accuracy(model, torch.zeros(2, 3, 32, 32), y) == 50.0
+
+
+def test_mask_context_keeps_only_the_box(split_dir):
+    probe = load_tool()
+    # box 0 (10, 10)-(18, 18), centre (14, 14): a 16x16 window starts at
+    # image (6, 6), so the box is window pixels 4..12 in both axes
+    x, _ = probe.load_boxes(split_dir, (60, 40), 16, native=True,
+                            mask_context=True)
+    inside = torch.zeros(16, 16, dtype=torch.bool)
+    inside[4:13, 4:13] = True
+    assert torch.all(x[0][:, ~inside] == 0)  # the mean after normalising
+    assert torch.all(x[0][0, inside] == (255. - 128.) / 64.)
+    # without masking the street around the box is still there
+    x, _ = probe.load_boxes(split_dir, (60, 40), 16, native=True)
+    assert x[0, 0, 0, 0] == (6. - 128.) / 64.  # pixel (6, 6): red = x
+
+
+def test_centre_and_edge_cells_by_hand():
+    probe = load_tool()
+    y = torch.full((2, 6, 6), -100)
+    y[0, 1:5, 0:4] = 3  # a 4x4-cell box: its middle 2x2 cells are centre
+    y[1, 2, 2] = 1  # a one-cell box: that cell is its centre
+    centre = probe.centre_cells(y)
+    assert torch.nonzero(centre[0]).tolist() == [[2, 1], [2, 2], [3, 1],
+                                                 [3, 2]]
+    assert torch.nonzero(centre[1]).tolist() == [[2, 2]]
+
+    class Constant(torch.nn.Module):  # predicts class 3 on every cell
+        def forward(self, x):
+            out = torch.zeros(len(x), probe.NUM_CLASSES, 6, 6)
+            out[:, 3] = 1.
+            return out
+
+    # centre cells: 4 right (box 0) + 1 wrong (box 1); edge: 12 right
+    centre_acc, edge_acc = probe.centre_edge_accuracy(
+        Constant(), torch.zeros(2, 3, 48, 48), y)
+    assert centre_acc == 80.0 and edge_acc == 100.0

@@ -48,10 +48,14 @@ NUM_CLASSES = 43
 
 
 def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
-               native: bool, copies: int = 0, seed: int = 0
+               native: bool, copies: int = 0, seed: int = 0,
+               mask_context: bool = False
                ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Crop every ``gt.txt`` box of ``split_dir``; returns ``[N, 3, size,
     size]`` float images (roughly zero-mean) and ``[N]`` class ids.
+
+    With ``mask_context`` (native windows only) every pixel of the window
+    outside the box is set to 0 (the mean): the sign without its street.
 
     With ``copies > 0`` (dense mode, native scale) every box gives
     ``copies`` windows with the box at a random place inside (as far as
@@ -105,6 +109,12 @@ def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
                 padded = np.pad(img, ((size, size), (size, size), (0, 0)))
                 y0, x0 = cy + size - size // 2, cx + size - size // 2
                 crop = padded[y0:y0 + size, x0:x0 + size]
+                if mask_context:
+                    inside = np.zeros(crop.shape[:2], bool)
+                    bx0, by0 = left - (x0 - size), top - (y0 - size)
+                    inside[max(by0, 0):max(by0 + bottom - top + 1, 0),
+                           max(bx0, 0):max(bx0 + right - left + 1, 0)] = True
+                    crop = np.where(inside[..., None], crop, 128)
             else:
                 crop = mmcv.imresize(img[top:bottom + 1, left:right + 1],
                                      (size, size))
@@ -192,6 +202,40 @@ def accuracy(model: SignProbe, x, y) -> float:
     return 100. * right / max(total, 1)
 
 
+def centre_cells(y: torch.Tensor) -> torch.Tensor:
+    """``[N, h, w]`` bool: the labelled cells of each dense label map that
+    lie in the middle half of its box's cells (within a quarter of the box's
+    cell extent, at least half a cell, of the box's cell centre); the other
+    labelled cells are the box's edge."""
+    out = torch.zeros_like(y, dtype=torch.bool)
+    for i, cells in enumerate(y >= 0):
+        ys, xs = torch.nonzero(cells, as_tuple=True)
+        if not len(ys):
+            continue
+        ys, xs = ys.float(), xs.float()
+        half_y = max((ys.max() - ys.min() + 1).item() / 4, 0.5)
+        half_x = max((xs.max() - xs.min() + 1).item() / 4, 0.5)
+        keep = ((ys - ys.mean()).abs() <= half_y) & \
+            ((xs - xs.mean()).abs() <= half_x)
+        out[i, ys[keep].long(), xs[keep].long()] = True
+    return out
+
+
+@torch.no_grad()
+def centre_edge_accuracy(model: SignProbe, x, y) -> Tuple[float, float]:
+    """Dense mode: % right of the box's centre cells and of its edge cells
+    (:func:`centre_cells`)."""
+    centre = centre_cells(y)
+    counts = torch.zeros(2, 2)
+    for i in range(0, len(y), 64):
+        right = model(x[i:i + 64]).argmax(1) == y[i:i + 64]
+        for k, cells in enumerate((centre[i:i + 64],
+                                   (y[i:i + 64] >= 0) & ~centre[i:i + 64])):
+            counts[k] += torch.tensor([(right & cells).sum().item(),
+                                       cells.sum().item()])
+    return tuple((100. * counts[:, 0] / counts[:, 1].clamp(min=1)).tolist())
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', default='data/synthetic/gtsdb',
@@ -207,6 +251,9 @@ def parse_args():
     parser.add_argument('--size', type=int, default=None,
                         help='crop side (default 24 tight, 48 native, '
                         '128 dense)')
+    parser.add_argument('--mask-context', action='store_true',
+                        help='native: pixels outside the box set to the '
+                        'mean (the sign without its street)')
     parser.add_argument('--copies', type=int, default=8,
                         help='dense: random windows per training box')
     parser.add_argument('--presentations', type=int, nargs='+',
@@ -222,26 +269,37 @@ def main():
     native = args.input in ('native', 'dense')
     dense = args.input == 'dense'
     size = args.size or dict(tight=24, native=48, dense=128)[args.input]
+    if args.mask_context and args.input != 'native':
+        raise SystemExit('--mask-context applies to --input native only')
     xtr, ytr = load_boxes(
         osp.join(args.data_root, args.train_dir), args.scale, size, native,
-        copies=args.copies if dense else 0, seed=args.seed)
+        copies=args.copies if dense else 0, seed=args.seed,
+        mask_context=args.mask_context)
     # dense test windows: one per box, the box placed at random as well
     xte, yte = load_boxes(
         osp.join(args.data_root, args.test_dir), args.scale, size, native,
-        copies=1 if dense else 0, seed=args.seed + 1)
+        copies=1 if dense else 0, seed=args.seed + 1,
+        mask_context=args.mask_context)
     num_boxes = len(ytr) // (args.copies if dense else 1)
     print(f'{num_boxes} training boxes, '
-          f'{len(yte)} test boxes; input {args.input} {size}x{size}, '
+          f'{len(yte)} test boxes; input {args.input} {size}x{size}'
+          f'{" (context masked)" if args.mask_context else ""}, '
           f'lr {args.lr}, batch {args.batch}, chance '
           f'{100 / NUM_CLASSES:.1f}%')
-    print('presentations | epochs | train acc % | test acc % | seconds')
+    cells = ' | test centre / edge cells %' if dense else ''
+    print(f'presentations | epochs | train acc % | test acc %{cells} | '
+          'seconds')
     for n in args.presentations:
         start = time.time()
         model = train_probe(xtr, ytr, n, args.batch, args.lr,
                             native and not dense, args.seed, dense)
-        print(f'{n} | {n / num_boxes:.1f} | {accuracy(model, xtr, ytr):.1f}'
-              f' | {accuracy(model, xte, yte):.1f} | '
-              f'{time.time() - start:.0f}', flush=True)
+        row = (f'{n} | {n / num_boxes:.1f} | '
+               f'{accuracy(model, xtr, ytr):.1f} | '
+               f'{accuracy(model, xte, yte):.1f}')
+        if dense:
+            row += ' | {:.1f} / {:.1f}'.format(
+                *centre_edge_accuracy(model, xte, yte))
+        print(f'{row} | {time.time() - start:.0f}', flush=True)
 
 
 if __name__ == '__main__':
