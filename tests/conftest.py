@@ -5,13 +5,21 @@ the suite behaves the same on a 2-core CI machine as on a workstation.
 Fixture ``toy_taxonomy``: the toy label tree of ``data/toy_tree_taxonomy.py``
 with a test file's own changes. Fixture ``save_random_checkpoint``: a
 config's model with random weights saved as the runner saves it, optionally
-with its backbone pruned by half."""
+with its backbone pruned by half.
+
+The modules of ``helpers/`` (tiny models, tool runners, training configs
+shared by several test folders) are importable by name: pytest runs with
+``--import-mode=importlib``, which puts no test folder on ``sys.path``."""
 import copy
 import os
 import os.path as osp
+import sys
 from functools import lru_cache
 
 os.environ.setdefault('OMP_NUM_THREADS', '1')
+HELPERS = osp.join(osp.dirname(osp.abspath(__file__)), 'helpers')
+if HELPERS not in sys.path:
+    sys.path.insert(0, HELPERS)
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -11,11 +11,11 @@ test dataset (each source of a multi-dataset set) gets the TTA pipeline
 own annotation loaders, the model is wrapped into ``tta_model``.
 """
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from mmengine.config import Config
+from runner_cli import (add_runner_arguments, build_runner, merge_runner_args,
+                        parse_runner_args)
 
 
 def parse_args():
@@ -42,23 +42,9 @@ def parse_args():
         default=1,
         help='draw every N-th test image (mmseg\'s hook default is 50)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_args(parser)
 
 
 def trigger_visualization_hook(cfg: Config, args) -> Config:
@@ -84,15 +70,7 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = merge_runner_args(Config.fromfile(args.config), args)
     # the weights are loaded below, by mmhier's loader, not by the runner
     cfg.load_from = None
 
@@ -107,22 +85,11 @@ def main():
         cfg.test_evaluator.append(
             dict(type='DumpResults', out_file_path=args.out))
 
-    from mmhier.datasets.data_paths import check_config_data_paths
-    from mmhier.registry import RUNNERS
-    from mmhier.utils import (drop_building_blocks, setup_cpu_distributed,
-                              teardown_distributed)
-    check_config_data_paths(cfg, ['test_dataloader'])
-    setup_cpu_distributed(cfg)
-    # the log and the dumped config show what the run uses, once
-    drop_building_blocks(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg, ['test_dataloader'])
     from mmhier.apis import load_checkpoint
     load_checkpoint(runner.model, args.checkpoint)
     runner.test()
+    from mmhier.utils import teardown_distributed
     teardown_distributed()
 
 

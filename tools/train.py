@@ -6,12 +6,11 @@ A thin wrapper around ``Runner.from_cfg`` in the style of mmseg's
 """
 import argparse
 import logging
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from runner_cli import (add_runner_arguments, build_runner, merge_runner_args,
+                        parse_runner_args)
 
 
 def parse_args():
@@ -30,42 +29,13 @@ def parse_args():
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torchrun passes --local-rank (torch >= 2.0) or sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_args(parser)
 
 
 def merge_args(cfg: Config, args) -> Config:
     """Merge command line arguments into the config."""
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config file > config file name
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-
+    cfg = merge_runner_args(cfg, args)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':
@@ -94,24 +64,11 @@ def main():
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    # Imported late so that `--help` works without the OpenMMLab stack.
-    from mmhier.datasets.data_paths import check_config_data_paths
-    from mmhier.registry import RUNNERS
-    from mmhier.utils import (drop_building_blocks, setup_cpu_distributed,
-                              teardown_distributed)
-    # a wrong data_root fails here, naming the dataset and the config key
-    check_config_data_paths(
+    runner = build_runner(
         cfg, ['train_dataloader'] +
         (['val_dataloader'] if cfg.get('val_cfg') else []))
-    setup_cpu_distributed(cfg)
-    # the log and the dumped config show what the run uses, once
-    drop_building_blocks(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
     runner.train()
+    from mmhier.utils import teardown_distributed
     teardown_distributed()
 
 

@@ -5,9 +5,9 @@ rank runs the importance pass (a rank alone in the loss's collectives
 would wait forever), rank 0 decides, both ranks end identical."""
 import os.path as osp
 
-import torch
-
-from .test_ddp_pruning import DUMP_HOOK, REPO, run_two_rank_train
+from tool_runs import REPO
+from two_rank_training import (assert_ranks_agree, load_rank_models,
+                               run_two_rank_train, write_two_rank_config)
 
 CONFIG = osp.join(REPO, 'configs', 'mmt',
                   'reid_r18-tiny_1xb32-5e_synthetic-source-64x32.py')
@@ -18,12 +18,8 @@ def test_two_rank_taylor_pruning_of_reid_model(tmp_path):
     generate(str(tmp_path / 'data'), seed=0, datasets=['reid_source'],
              num_reid_train_ids=8, num_reid_test_ids=6)
     root = str(tmp_path / 'data' / 'reid_source')
-    (tmp_path / 'dump_rank_model_hook.py').write_text(DUMP_HOOK)
-    config = tmp_path / 'ddp_taylor_reid.py'
-    config.write_text(f"""
-_base_ = [{CONFIG!r}]
-custom_imports = dict(imports=['mmhier', 'dump_rank_model_hook'],
-                      allow_failed_imports=False)
+    config = write_two_rank_config(tmp_path, 'ddp_taylor_reid.py', CONFIG,
+                                   f"""\
 model = dict(head=dict(num_classes=8))
 train_dataloader = dict(
     batch_size=8, num_workers=0, persistent_workers=False,
@@ -44,16 +40,10 @@ custom_hooks = [dict(type='PruningHook', ratio=0.5, importance='taylor',
     work = tmp_path / 'work'
     out = run_two_rank_train(config, work, tmp_path, timeout=240)
     assert 'PruningHook step 1/1' in out
-    rank0 = torch.load(work / 'rank0.pth', weights_only=True)
-    rank1 = torch.load(work / 'rank1.pth', weights_only=True)
+    rank0, rank1 = load_rank_models(work)
     # half of the first stage's channels (16 -> 8), the head follows
     assert rank0['backbone.layer1.0.conv1.weight'].shape[0] == 8
     width = rank0['head.bnneck.weight'].shape[0]
     assert width < 128
     assert rank0['head.classifier.weight'].shape == (8, width)
-    assert [(k, v.shape) for k, v in rank0.items()] == \
-        [(k, v.shape) for k, v in rank1.items()]
-    for key in rank0:
-        if not key.endswith(('running_mean', 'running_var',
-                             'num_batches_tracked')):
-            assert torch.equal(rank0[key], rank1[key]), key
+    assert_ranks_agree(rank0, rank1)

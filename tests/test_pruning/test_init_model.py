@@ -1,40 +1,26 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 import pytest
 import torch
-from pruning_tiny_models import build, segmentor_cfg
+from pruning_tiny_models import (build, prune_and_save, segmentor_cfg,
+                                 write_model_config)
 
 from mmhier.apis import init_model
-from mmhier.pruning import (PruningHistory, PruningPlanner,
-                            export_pruned_model, load_exported_model,
+from mmhier.pruning import (export_pruned_model, load_exported_model,
                             tensor_forward)
-
-
-def _write_config(path, cfg):
-    path.write_text(f"default_scope = 'mmhier'\nmodel = {cfg!r}\n")
-    return str(path)
 
 
 @pytest.fixture(scope='module')
 def pruned_ckpt(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('init_model')
-    model = build(segmentor_cfg())
-    ops = PruningPlanner().step(model, torch.randn(1, 3, 32, 32), 0.5)
-    history = PruningHistory([
-        dict(source='test', module='', targets=[''], ratio=0.5, step=1,
-             num_steps=1, ops=ops)
-    ])
     ckpt = tmp / 'pruned.pth'
-    torch.save(
-        dict(
-            meta=dict(pruning_history=history.to_meta(),
-                      dataset_meta=dict(classes=['a', 'b', 'c'])),
-            state_dict=model.state_dict()), ckpt)
+    model = prune_and_save(build(segmentor_cfg()), ckpt,
+                           dataset_meta=dict(classes=['a', 'b', 'c']))
     return model, str(ckpt), tmp
 
 
 def test_init_pruned_model_matches(pruned_ckpt):
     model, ckpt, tmp = pruned_ckpt
-    config = _write_config(tmp / 'cfg.py', segmentor_cfg())
+    config = write_model_config(tmp / 'cfg.py', segmentor_cfg())
     loaded = init_model(config, ckpt)
     assert not loaded.training
     assert loaded.dataset_meta['classes'] == ('a', 'b', 'c')
@@ -48,13 +34,13 @@ def test_init_pruned_model_rejects_other_config(pruned_ckpt):
     _, ckpt, tmp = pruned_ckpt
     cfg = segmentor_cfg()
     cfg['decode_head']['channels'] = 24  # concat_input: 64 + 24 inputs
-    config = _write_config(tmp / 'other.py', cfg)
+    config = write_model_config(tmp / 'other.py', cfg)
     with pytest.raises(ValueError, match=r"'decode_head\.conv_cat\.conv'.*"
                        r'has 88 input channels.*expects 80'):
         init_model(config, ckpt)
     cfg = segmentor_cfg()
     cfg['decode_head']['num_classes'] = 4  # not in the history: strict load
-    config = _write_config(tmp / 'classes.py', cfg)
+    config = write_model_config(tmp / 'classes.py', cfg)
     with pytest.raises(KeyError, match=r'pruned\.pth does not fit the model '
                        r'of .*classes\.py.*conv_seg'):
         init_model(config, ckpt)

@@ -1,24 +1,18 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/analysis/prune.py, run in-process on a tiny checkpoint."""
-import importlib.util
-import os.path as osp
 import sys
 
 import pytest
 import torch
-from pruning_tiny_models import build, segmentor_cfg
+from pruning_tiny_models import build, segmentor_cfg, write_model_config
+from tool_runs import load_tool_module
 
 from mmhier.apis import init_model
 from mmhier.pruning import tensor_forward
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def _prune_main(monkeypatch, *argv):
-    spec = importlib.util.spec_from_file_location(
-        'mmhier_prune_tool', osp.join(REPO, 'tools', 'analysis', 'prune.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool_module('tools/analysis/prune.py', 'mmhier_prune_tool')
     monkeypatch.setattr(sys, 'argv', ['prune.py', *argv])
     tool.main()
 
@@ -26,8 +20,8 @@ def _prune_main(monkeypatch, *argv):
 def test_prune_tool_writes_replayable_checkpoint(tmp_path, monkeypatch,
                                                  capsys):
     config = tmp_path / 'cfg.py'
-    config.write_text(f"default_scope = 'mmhier'\ncrop_size = (32, 32)\n"
-                      f'model = {segmentor_cfg()!r}\n')
+    write_model_config(config, segmentor_cfg(),
+                       extra='crop_size = (32, 32)\n')
     model = build(segmentor_cfg())
     torch.save(dict(meta=dict(), state_dict=model.state_dict(),
                     optimizer=dict(state={}, param_groups=[])),

@@ -1,15 +1,11 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/analysis/draw_taxonomy.py: layout by hand, and a real PNG."""
-import importlib.util
-import os.path as osp
-
 import numpy as np
 import pytest
+from tool_runs import load_tool_module
 
 from mmhier.taxonomy import LabelTree
 
-TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'analysis',
-                'draw_taxonomy.py')
 TINY = dict(
     name='tiny',
     tree={'root': ['a', 'b', 'c'], 'b': ['b1', 'b2'],
@@ -22,10 +18,7 @@ TINY = dict(
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location('draw_taxonomy', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('tools/analysis/draw_taxonomy.py')
 
 
 def test_layout(tool):

@@ -1,48 +1,9 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """Fixtures for end-to-end tests that run ``tools/*.py`` in subprocesses."""
-import os
-import os.path as osp
 import socket
-import subprocess
-import sys
 
 import pytest
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def run_tool(*args, env=None, timeout=300, cwd=REPO):
-    """Run ``python tools/...`` (or any command) from the repo root.
-
-    ``cwd`` defaults to the repository root. Returns the completed process;
-    fails the test with the output when the
-    command exits non-zero.
-    """
-    full_env = dict(os.environ)
-    full_env.setdefault('OMP_NUM_THREADS', '1')
-    full_env['PYTHONPATH'] = REPO + os.pathsep + full_env.get(
-        'PYTHONPATH', '')
-    # shell launchers (dist_train.sh) use the interpreter running the tests
-    full_env['PYTHON'] = sys.executable
-    full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + \
-        full_env.get('PATH', '')
-    if env:
-        full_env.update(env)
-    cmd = list(args)
-    if cmd[0].endswith('.py'):
-        cmd = [sys.executable] + cmd
-    proc = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout)
-    if proc.returncode != 0:
-        pytest.fail(f'{" ".join(cmd)} exited with {proc.returncode}:\n'
-                    f'{proc.stdout[-6000:]}')
-    return proc
+from tool_runs import run_tool
 
 
 @pytest.fixture(scope='session')

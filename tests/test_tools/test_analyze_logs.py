@@ -1,13 +1,9 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/analysis/analyze_logs.py on a scalars.json with our keys."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'analysis', 'analyze_logs.py')
+from tool_runs import load_tool_module
 
 # what MMEngine's LocalVisBackend writes for a hierarchical run: training
 # records every `interval` iterations, one validation record at the end
@@ -25,10 +21,7 @@ RECORDS = [
 
 @pytest.fixture
 def tool():
-    spec = importlib.util.spec_from_file_location('analyze_logs', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('tools/analysis/analyze_logs.py')
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/analysis/browse_dataset.py on the synthetic three-dataset config."""
-import importlib.util
 import os
 import os.path as osp
 
@@ -9,9 +8,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.runner import set_random_seed
+from tool_runs import REPO, load_tool_module
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'analysis', 'browse_dataset.py')
 CONFIG = osp.join(REPO, 'configs', 'hier',
                   'hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py')
 TRAIN_ROOTS = ('cityscapes', 'mapillary_vistas', 'gtsdb')
@@ -19,10 +17,7 @@ TRAIN_ROOTS = ('cityscapes', 'mapillary_vistas', 'gtsdb')
 
 @pytest.fixture(scope='module')
 def browse():
-    spec = importlib.util.spec_from_file_location('browse_dataset', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('tools/analysis/browse_dataset.py')
 
 
 def _options(data_root):

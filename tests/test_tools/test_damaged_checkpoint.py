@@ -5,17 +5,15 @@
 MMT's ``peer_init``. Each must fail with an error that names the file and
 says what is wrong (truncated, not a checkpoint, or a pickle that
 ``weights_only=True`` refuses), and never load it unsafely."""
-import os
 import os.path as osp
 import pickle
 import runpy
-import subprocess
 import sys
 
 import pytest
 import torch
+from tool_runs import REPO, run_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 FCN = ('configs/baselines/'
        'fcn_r18-tiny-d8_1xb4-100i_synthetic-cityscapes-128x128.py')
 FLAT = 'configs/flat/flat_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py'
@@ -50,14 +48,8 @@ def _check(message, path, reason):
     assert reason in message, message[-3000:]
 
 
-def _run_tool(*args):
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=300)
-    assert proc.returncode != 0, proc.stdout[-3000:]
-    return proc.stdout
+def _run_failing_tool(*args):
+    return run_tool(*args, expect_failure=True).stdout
 
 
 @pytest.fixture(scope='module')
@@ -80,17 +72,19 @@ def _data_options(root):
 
 def test_tools_test_py(damaged, cityscapes_root, tmp_path):
     path, reason = damaged['truncated']
-    out = _run_tool('tools/test.py', FCN, path, '--work-dir', str(tmp_path),
-                    '--cfg-options', *_data_options(cityscapes_root))
+    out = _run_failing_tool('tools/test.py', FCN, path, '--work-dir',
+                            str(tmp_path), '--cfg-options',
+                            *_data_options(cityscapes_root))
     _check(out, path, reason)
     assert 'CheckpointError' in out
 
 
 def test_tools_train_py_resume(damaged, cityscapes_root, tmp_path):
     path, reason = damaged['text']
-    out = _run_tool('tools/train.py', FCN, '--work-dir', str(tmp_path),
-                    '--resume', path, '--cfg-options',
-                    *_data_options(cityscapes_root), 'train_cfg.max_iters=1')
+    out = _run_failing_tool('tools/train.py', FCN, '--work-dir',
+                            str(tmp_path), '--resume', path, '--cfg-options',
+                            *_data_options(cityscapes_root),
+                            'train_cfg.max_iters=1')
     _check(out, path, reason)
     assert 'CheckpointError' in out
 
@@ -112,15 +106,8 @@ def test_tools_infer_py(damaged, tmp_path, monkeypatch):
 
 
 def _segmentor_config(tmp_path):
-    sys.path.insert(0, osp.join(REPO, 'tests', 'test_pruning'))
-    try:
-        from pruning_tiny_models import segmentor_cfg
-    finally:
-        sys.path.pop(0)
-    config = tmp_path / 'seg.py'
-    config.write_text(f"default_scope = 'mmhier'\n"
-                      f'model = {segmentor_cfg()!r}\n')
-    return str(config)
+    from pruning_tiny_models import segmentor_cfg, write_model_config
+    return write_model_config(tmp_path / 'seg.py', segmentor_cfg())
 
 
 @pytest.mark.parametrize('kind', ['truncated', 'pickle'])

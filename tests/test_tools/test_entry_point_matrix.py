@@ -17,8 +17,7 @@ import re
 
 import mmcv
 import pytest
-
-from .conftest import REPO
+from tool_runs import REPO
 
 CONFIGS = sorted(
     osp.relpath(p, REPO) for folder in ('hier', 'flat', 'baselines')

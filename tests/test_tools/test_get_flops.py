@@ -1,29 +1,21 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/analysis/get_flops.py: counts of the built (and pruned) model."""
-import importlib.util
 import os.path as osp
-import sys
 
 import pytest
-import torch
+from pruning_tiny_models import (build, prune_and_save, segmentor_cfg,
+                                 write_model_config)
+from tool_runs import REPO, load_tool_module
 
 from mmhier.apis import init_model
-from mmhier.pruning import PruningHistory, PruningPlanner
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(REPO, 'tools', 'analysis', 'get_flops.py')
 HIER_TINY = osp.join(
     REPO, 'configs', 'hier',
     'hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py')
-# the pruning tests' tiny models and the way they save a pruned checkpoint
-PRUNING_TESTS = osp.join(REPO, 'tests', 'test_pruning')
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('get_flops', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('tools/analysis/get_flops.py')
 
 
 def _param_count(model):
@@ -52,26 +44,11 @@ def test_shape_argument():
 def pruned_segmentor(tmp_path_factory):
     """A config, its pruned model and the pruned checkpoint (as saved by the
     pruning hook: weights plus the pruning history in ``meta``)."""
-    sys.path.insert(0, PRUNING_TESTS)
-    try:
-        from pruning_tiny_models import build, segmentor_cfg
-    finally:
-        sys.path.remove(PRUNING_TESTS)
     tmp = tmp_path_factory.mktemp('get_flops')
-    config = tmp / 'cfg.py'
-    config.write_text(
-        f"default_scope = 'mmhier'\nmodel = {segmentor_cfg()!r}\n")
-    model = build(segmentor_cfg())
-    ops = PruningPlanner().step(model, torch.randn(1, 3, 32, 32), 0.5)
-    history = PruningHistory([
-        dict(source='test', module='', targets=[''], ratio=0.5, step=1,
-             num_steps=1, ops=ops)
-    ])
+    config = write_model_config(tmp / 'cfg.py', segmentor_cfg())
     ckpt = tmp / 'pruned.pth'
-    torch.save(
-        dict(meta=dict(pruning_history=history.to_meta()),
-             state_dict=model.state_dict()), ckpt)
-    return str(config), model, str(ckpt)
+    model = prune_and_save(build(segmentor_cfg()), ckpt)
+    return config, model, str(ckpt)
 
 
 def test_pruned_checkpoint_counts_the_pruned_model(pruned_segmentor, capsys):

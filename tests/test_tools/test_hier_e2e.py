@@ -83,16 +83,11 @@ def test_train_test_infer_three_datasets(synthetic_root, tool, tmp_path):
 
 
 def _hier_vs_flat(monkeypatch):
-    import importlib.util
-    folder = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-        __file__)))), 'tools', 'experiments')
+    from tool_runs import REPO, load_tool_module
+
     # run as a script, the driver finds ``common`` in its own folder
-    monkeypatch.syspath_prepend(folder)
-    spec = importlib.util.spec_from_file_location(
-        'hier_vs_flat', osp.join(folder, 'hier_vs_flat.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    monkeypatch.syspath_prepend(osp.join(REPO, 'tools', 'experiments'))
+    return load_tool_module('tools/experiments/hier_vs_flat.py')
 
 
 def test_hier_vs_flat_same_budget_and_table(monkeypatch):

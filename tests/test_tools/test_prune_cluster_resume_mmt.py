@@ -4,54 +4,26 @@ clustering and training on the pruned nets, then ``--resume`` from an
 epoch checkpoint: the four nets and the pseudo labels equal those of the
 uninterrupted run, and everything after the pruned backbone (BNNeck,
 classifier, the centroids of ``reset_classifiers``) has the new width."""
-import os.path as osp
 import shutil
 
 import torch
+from tiny_train_configs import MMT_TINY, config_text, mmt_taylor_pruning
 
 from mmhier.datasets.synthetic import generate
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'mmt',
-                  'mmt_r18-tiny_1xb16-8e_synthetic-source2target-64x32.py')
 NETS = ('peer1', 'peer2', 'mean1', 'mean2')
 
 
 def _write_config(path, root):
-    path.write_text(f"""
-_base_ = [{CONFIG!r}]
-model = dict(peer_init=None, model=dict(head=dict(num_classes=6)))
-# mmengine seeds each worker from (seed, rank, worker id) when it starts:
-# non-persistent workers restart every epoch with the same seeds, so a
-# resumed epoch draws the same augmentations
-train_dataloader = dict(
-    num_workers=1, persistent_workers=False,
-    sampler=dict(iters_per_epoch=2), dataset=dict(data_root={root!r}))
-val_dataloader = dict(dataset=dict(data_root={root!r}))
-test_dataloader = val_dataloader
-train_cfg = dict(max_epochs=3, val_interval=10)
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=1, max_keep_ckpts=-1,
-                                     save_best=None))
-randomness = dict(seed=0, deterministic=True)
-cluster_dataloader = dict(
-    batch_size=64, num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='Market1501Dataset', data_root={root!r},
-                 num_cameras=8, split='train',
-                 pipeline={{{{_base_.test_pipeline}}}}))
-custom_hooks = [
-    dict(type='ClusterPseudoLabelHook', dataloader=cluster_dataloader,
-         mode='kmeans', num_clusters=6, seed=1),
-    dict(type='MeanNetHook', alpha=0.999),
-    # due at epoch 0, before the first clustering: the Taylor pass waits
-    # for the pseudo labels (see PruningHook)
-    dict(type='PruningHook', ratio=0.5, importance='taylor',
-         layers=[r'^backbone\\.'], module='peer1',
-         replicate_to=['peer2', 'mean1', 'mean2']),
-]
-""")
+    # mmengine seeds each worker from (seed, rank, worker id) when it starts:
+    # non-persistent workers restart every epoch with the same seeds, so a
+    # resumed epoch draws the same augmentations
+    path.write_text(config_text(
+        MMT_TINY,
+        mmt_taylor_pruning(
+            root, max_epochs=3, num_workers=1,
+            checkpoint='interval=1, max_keep_ckpts=-1, save_best=None'),
+        'randomness = dict(seed=0, deterministic=True)\n'))
 
 
 def _load(path):

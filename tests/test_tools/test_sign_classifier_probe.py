@@ -1,22 +1,15 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """tools/experiments/sign_classifier_probe.py: box crops and the probe."""
-import importlib.util
-import os.path as osp
-
 import mmcv
 import numpy as np
 import pytest
 import torch
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from tool_runs import load_tool_module
 
 
 def load_tool():
-    path = osp.join(REPO, 'tools', 'experiments', 'sign_classifier_probe.py')
-    spec = importlib.util.spec_from_file_location('sign_probe', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool_module('tools/experiments/sign_classifier_probe.py',
+                            'sign_probe')
 
 
 @pytest.fixture

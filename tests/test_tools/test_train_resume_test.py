@@ -95,7 +95,7 @@ def test_dist_train_two_nodes_equal_one_node(synthetic_root, tool, tmp_path,
     import subprocess
     import sys
 
-    from .conftest import REPO
+    from tool_runs import REPO
     one_node = tmp_path / 'one_node'
     tool('bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
          str(one_node), *_options(synthetic_root, 2),

@@ -2,16 +2,13 @@
 """End to end: segmentation MMT through tools/train.py on a tiny synthetic
 source/target pair; resuming mid-adaptation restores the four nets and
 continues exactly as the uninterrupted run."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import torch
+from tool_runs import REPO, run_tool
 
 from mmhier.datasets.synthetic import generate
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 CONFIG = osp.join(
     REPO, 'configs', 'mmt',
     'mmt-seg_r18-tiny-d8_1xb4-400i_synthetic-cityscapes2target-128x128.py')
@@ -32,16 +29,11 @@ def _train(work_dir, root, resume=None, val_interval=3):
     for loader in ('train_dataloader', 'val_dataloader'):
         options += [f'{loader}.num_workers=0',
                     f'{loader}.persistent_workers=False']
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CONFIG,
-           '--work-dir', str(work_dir)]
+    cmd = ['tools/train.py', CONFIG, '--work-dir', str(work_dir)]
     if resume:
         cmd += ['--resume', str(resume)]
     cmd += ['--cfg-options'] + options
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return run_tool(*cmd).stdout  # stderr merged in
 
 
 def test_seg_mmt_train_and_resume_mid_adaptation(tmp_path):

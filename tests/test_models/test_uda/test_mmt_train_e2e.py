@@ -1,16 +1,13 @@
 # Copyright (c) mmhier contributors. All rights reserved.
 """End to end: the tiny MMT config through tools/train.py on a tiny
 synthetic target domain, then --resume from its checkpoint."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import torch
+from tool_runs import REPO, run_tool
 
 from mmhier.datasets.synthetic import generate
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'mmt',
                   'mmt_r18-tiny_1xb16-8e_synthetic-source2target-64x32.py')
 
@@ -32,16 +29,11 @@ def _train(work_dir, root, max_epochs, val_interval, num_classes,
         'train_dataloader.persistent_workers=False',
         'default_hooks.logger.interval=1',
     ]
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CONFIG,
-           '--work-dir', str(work_dir)]
+    cmd = ['tools/train.py', CONFIG, '--work-dir', str(work_dir)]
     if resume:
         cmd.append('--resume')
     cmd += ['--cfg-options'] + options
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
+    return run_tool(*cmd).stdout  # stderr merged in
 
 
 def test_tiny_mmt_train_and_resume(tmp_path):

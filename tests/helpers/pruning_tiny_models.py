@@ -1,9 +1,11 @@
 # Copyright (c) mmhier contributors. All rights reserved.
-"""Tiny stock mmseg / mmpretrain models for the pruning tests."""
+"""Tiny stock mmseg / mmpretrain models for the pruning tests, their config
+files and their pruned checkpoints."""
 import torch
 from mmengine.registry import init_default_scope
 
 import mmhier  # noqa: F401
+from mmhier.pruning import PruningHistory, PruningPlanner
 from mmhier.registry import MODELS
 
 NORM = dict(type='BN', requires_grad=True)
@@ -32,32 +34,30 @@ def segmentor_cfg(aux: bool = True) -> dict:
             out_indices=(0, 1, 2, 3),
             norm_cfg=NORM,
             contract_dilation=True),
-        decode_head=dict(
-            type='FCNHead',
-            in_channels=64,
-            in_index=3,
-            channels=16,
-            num_convs=1,
-            concat_input=True,
-            dropout_ratio=0.0,
-            num_classes=3,
-            norm_cfg=NORM,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        decode_head=_fcn_head(in_channels=64, in_index=3, channels=16,
+                              concat_input=True, loss_weight=1.0),
         train_cfg=dict(),
         test_cfg=dict(mode='whole'))
     if aux:
-        cfg['auxiliary_head'] = dict(
-            type='FCNHead',
-            in_channels=32,
-            in_index=2,
-            channels=8,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.0,
-            num_classes=3,
-            norm_cfg=NORM,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4))
+        cfg['auxiliary_head'] = _fcn_head(in_channels=32, in_index=2,
+                                          channels=8, concat_input=False,
+                                          loss_weight=0.4)
     return cfg
+
+
+def _fcn_head(in_channels, in_index, channels, concat_input, loss_weight):
+    """A one-conv, three-class FCNHead on a backbone stage."""
+    return dict(
+        type='FCNHead',
+        in_channels=in_channels,
+        in_index=in_index,
+        channels=channels,
+        num_convs=1,
+        concat_input=concat_input,
+        dropout_ratio=0.0,
+        num_classes=3,
+        norm_cfg=NORM,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=loss_weight))
 
 
 def classifier_cfg() -> dict:
@@ -92,3 +92,25 @@ def build(cfg: dict, seed: int = 0):
                 m.running_mean.normal_(0, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
     return model.eval()
+
+
+def write_model_config(path, cfg: dict, extra: str = '') -> str:
+    """Write a config file with ``cfg`` as its model (default scope
+    ``mmhier``, ``extra`` lines before the model); returns its path."""
+    path.write_text(f"default_scope = 'mmhier'\n{extra}model = {cfg!r}\n")
+    return str(path)
+
+
+def prune_and_save(model, path, **meta):
+    """Prune ``model`` by half (default planner, a 32x32 input) and save it
+    at ``path`` as the pruning hook does: the weights, and the pruning
+    history in ``meta`` next to the other ``meta`` entries given."""
+    ops = PruningPlanner().step(model, torch.randn(1, 3, 32, 32), 0.5)
+    history = PruningHistory([
+        dict(source='test', module='', targets=[''], ratio=0.5, step=1,
+             num_steps=1, ops=ops)
+    ])
+    torch.save(
+        dict(meta=dict(pruning_history=history.to_meta(), **meta),
+             state_dict=model.state_dict()), path)
+    return model
