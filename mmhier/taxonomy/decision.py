@@ -25,6 +25,7 @@ The tables are the tree's (:meth:`LabelTree.decision_tables
 :func:`greedy_decision`), so that the model, the metrics and the exporters
 share one definition.
 """
+import warnings
 from typing import TYPE_CHECKING, Tuple
 
 if TYPE_CHECKING:
@@ -63,24 +64,41 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
     # probability (>= 1 in total, so the decided path never underflows).
     probs = (leaf_logp - leaf_logp.amax(dim=1, keepdim=True)).exp()
     slot_marg = torch.einsum('ls,blhw->bshw', path_matrix, probs)
-    # padded slot reads -1: never the argmax
-    slot_marg = torch.cat([slot_marg, slot_marg.new_full(
-        (slot_marg.shape[0], 1) + slot_marg.shape[2:], -1.)], dim=1)
     b, _, h, w = leaf_logp.shape
-    cls = leaf_logp.new_zeros((b, h, w), dtype=torch.long)  # root classifier
-    node = torch.zeros_like(cls)
-    active = torch.ones_like(cls, dtype=torch.bool)
+    # Python ints: the tables are the tree's, fixed, so an exported graph
+    # may hold them as constants (the tracer's warning says otherwise)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        num_slots = len(slot_nodes.tolist())
+        classifier_slots = [[s for s in row if s < num_slots]
+                            for row in slot_table.tolist()]
+    # Each classifier's choice at every pixel, all classifiers first, as a
+    # running maximum over its slots (strictly greater: the first maximum
+    # wins, as argmax); the walk below then reads one channel per level.
+    # At full resolution this is ~10x faster on the CPU than gathering each
+    # pixel's candidate slots at every level, or an argmax over a channel
+    # dimension, which PyTorch does not vectorise.
+    best_child = []
+    for slots in classifier_slots:
+        best_val, child = slot_marg[:, slots[0]], slot_nodes[slots[0]].expand(
+            b, h, w)
+        for s in slots[1:]:
+            better = slot_marg[:, s] > best_val
+            best_val = torch.where(better, slot_marg[:, s], best_val)
+            child = torch.where(better, slot_nodes[s], child)
+        best_child.append(child)
+    best_child = torch.stack(best_child, dim=1)  # [B, J, H, W] node ids
+    cls = leaf_logp.new_zeros((b, 1, h, w), dtype=torch.long)  # root
+    node = cls.new_zeros((b, h, w))
+    active = torch.ones_like(node, dtype=torch.bool)
     levels = []
     for _ in range(int(max_depth)):
-        cand = slot_table[cls].permute(0, 3, 1, 2)  # [B, K, H, W]
-        best = slot_marg.gather(1, cand).argmax(dim=1, keepdim=True)
-        slot = cand.gather(1, best).squeeze(1)
-        child = slot_nodes[slot]
+        child = best_child.gather(1, cls).squeeze(1)
         node = torch.where(active, child, node)
         levels.append(torch.where(active, child, torch.full_like(child, -1)))
         nxt = node_own_classifier[child]
         active = active & (nxt >= 0)
-        cls = torch.where(active, nxt, cls)
+        cls = torch.where(active, nxt, cls.squeeze(1)).unsqueeze(1)
     return torch.stack(levels, dim=1), node
 
 
