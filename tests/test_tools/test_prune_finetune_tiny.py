@@ -32,13 +32,22 @@ def _args(pft, monkeypatch, *argv):
 
 
 def test_defaults_prune_offline_and_replay(pft, monkeypatch):
-    args = _args(pft, monkeypatch, '--finetune-iters', '40')
+    # the documented recipe: 800 + 400 iterations, one-shot L2 magnitude,
+    # fine-tuning at the config's learning rate (0.05)
+    args = _args(pft, monkeypatch)
+    assert (args.train_iters, args.finetune_iters, args.finetune_lr,
+            args.importance, args.iterative_steps) == (800, 400, None,
+                                                       'magnitude', 1)
     assert not pft.prunes_in_training(args)
-    cfg = pft.derive_config(args, 40, load_from='pruned.pth', replay=True,
-                            lr=0.05)
+    cfg = pft.derive_config(args, 400, load_from='pruned.pth', replay=True,
+                            lr=args.finetune_lr)
     assert cfg.load_from == 'pruned.pth'
     assert cfg.optim_wrapper.optimizer.lr == 0.05
-    assert cfg.train_cfg.max_iters == 40
+    assert cfg.train_cfg.max_iters == 400
+    assert [s.end for s in cfg.param_scheduler] == [400]
+    cfg = pft.derive_config(args, 40, load_from='pruned.pth', replay=True,
+                            lr=0.01)
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
     assert [s.end for s in cfg.param_scheduler] == [40]
     assert cfg.custom_hooks[-1] == dict(type='PruningHook', ratio=None)
     assert cfg.train_dataloader.dataset.data_root == '/elsewhere/cityscapes'

@@ -2,14 +2,15 @@
 """Accuracy of the tiny hierarchical model before pruning, right after 50%
 channel pruning of its backbone, and after fine-tuning.
 
-    python tools/experiments/prune_finetune_tiny.py --train-iters 400 \\
-        --finetune-iters 200 --work-dir work_dirs/prune_finetune_tiny
+    python tools/experiments/prune_finetune_tiny.py --train-iters 800 \\
+        --finetune-iters 400 --work-dir work_dirs/prune_finetune_tiny
 
 Stages, each through the project's own tools in a subprocess:
 
 1. ``tools/train.py`` trains ``--config`` (default: the tiny Cityscapes-only
    hierarchical model on ``data/synthetic``, generated first with
-   ``tools/dataset_converters/generate_synthetic.py`` if missing).
+   ``tools/dataset_converters/generate_synthetic.py`` if missing), unless
+   ``--checkpoint`` gives a trained one.
 2. ``tools/test.py`` scores the checkpoint (``HierIoUMetric`` in Cityscapes'
    own classes: mIoU, mPA).
 3. ``tools/analysis/prune.py`` removes ``--ratio`` of the channels of the
@@ -19,8 +20,14 @@ Stages, each through the project's own tools in a subprocess:
    (the config plus a replay-only ``PruningHook(ratio=None)``, which rebuilds
    the pruned shapes before the weights load).
 5. ``tools/train.py`` fine-tunes it (``load_from`` the pruned checkpoint, same
-   optimiser, a fresh schedule of ``--finetune-iters``), then
-   ``tools/test.py`` scores the result.
+   optimiser, a fresh schedule of ``--finetune-iters``; by default at the
+   config's learning rate), then ``tools/test.py`` scores the result.
+
+With ``--importance taylor`` (which needs the gradients of a training batch)
+or ``--iterative-steps K > 1``, stages 3-4 are left out: the fine-tuning run
+loads the trained checkpoint and its ``PruningHook`` prunes it, step ``k``
+of ``K`` at iteration ``(k - 1) * --prune-interval``, reaching ``--ratio``
+with the last one.
 
 Prints one table (params, FLOPs of one forward pass on a ``--shape`` input,
 mIoU, mPA, aAcc per stage) and the wall time; writes ``results.json`` and each
@@ -48,11 +55,12 @@ def parse_args():
         'print params / FLOPs / mIoU / mPA before pruning, right after and '
         'after fine-tuning')
     parser.add_argument('--config', default=CONFIG)
-    parser.add_argument('--train-iters', type=int, default=400)
-    parser.add_argument('--finetune-iters', type=int, default=200)
+    parser.add_argument('--train-iters', type=int, default=800)
+    parser.add_argument('--finetune-iters', type=int, default=400)
     parser.add_argument(
         '--finetune-lr', type=float,
-        help='learning rate of the fine-tuning (default: the config\'s)')
+        help='learning rate of the fine-tuning (default: the config\'s, '
+        'i.e. that of the training: 0.05 for the tiny model)')
     parser.add_argument('--ratio', type=float, default=0.5,
                         help='fraction of the selected channels to remove')
     parser.add_argument('--layers', nargs='+', default=[r'^backbone\.'],
