@@ -71,9 +71,10 @@ class FastInference:
             keeps the model's device.
         amp (str, optional): ``'fp16'`` or ``'bf16'``: run the model under
             ``torch.autocast`` with that dtype (fp16 on a GPU's tensor
-            cores, bf16 on CPUs that have it); None runs in fp32. The
-            decisions then come from half-precision log-probabilities and
-            can differ from fp32 where classes are near ties.
+            cores, bf16 on CPUs that have it); None runs in fp32. Backbone
+            and head run in that dtype, the decision rule on their output
+            in fp32; labels can differ from fp32 where classes are near
+            ties.
         channels_last (bool): Model and input in the channels_last (NHWC)
             memory format: the layout of the tensor-core convolutions of
             cuDNN, mostly useful with ``amp``.
@@ -345,17 +346,17 @@ class FastInference:
         """Normalisation, network and decision: the part that
         ``torch.compile`` compiles and a CUDA graph captures."""
         x = self._normalize(pixels, sizes)
-        if self.amp is not None:
-            with torch.autocast(self.device.type, AMP_DTYPES[self.amp]):
-                outs = self.wrapper(x)
-        else:
+        if self.amp is None:
             outs = self.wrapper(x)
+        else:
+            with torch.autocast(self.device.type, AMP_DTYPES[self.amp]):
+                logits = self.wrapper.head_logits(x)
+            # the decision in fp32: the greedy rule sums leaf probabilities,
+            # which half precision would round into false ties
+            outs = self.wrapper.decide(logits.float())
         if not isinstance(outs, tuple):
             outs = (outs, )
-        outs = dict(zip(self.outputs, outs))
-        if 'logprobs' in outs:
-            outs['logprobs'] = outs['logprobs'].float()
-        return outs
+        return dict(zip(self.outputs, outs))
 
     @torch.no_grad()
     def forward(self, pixels: torch.Tensor,
