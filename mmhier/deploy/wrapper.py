@@ -115,14 +115,24 @@ class SegmentorExportWrapper(nn.Module):
     def forward(self, inputs: Tensor):
         """Normalised images ``[B, 3, H, W]`` -> the requested outputs (a
         tensor when one is requested, else a tuple)."""
+        return self.decide(self.head_logits(inputs))
+
+    def head_logits(self, inputs: Tensor) -> Tensor:
+        """Backbone and head: ``[B, C, H, W]`` at the input size (the part
+        worth running in reduced precision)."""
         head = self.segmentor.decode_head
         feats = self.segmentor.extract_feat(inputs)
         # BaseDecodeHead.predict_by_feat: to the (padded) input size
-        logits = F.interpolate(
+        return F.interpolate(
             head.forward(feats),
             size=inputs.shape[2:],
             mode='bilinear',
             align_corners=self.align_corners)
+
+    def decide(self, logits: Tensor):
+        """The decision rule on :meth:`head_logits`: the requested outputs
+        (a tensor when one is requested, else a tuple)."""
+        head = self.segmentor.decode_head
         out = dict(logprobs=logits)
         if self.hierarchical:
             levels, leaf = head.greedy_levels(logits)

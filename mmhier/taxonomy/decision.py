@@ -26,14 +26,27 @@ The tables are the tree's (:meth:`LabelTree.decision_tables
 share one definition.
 """
 import warnings
-from typing import TYPE_CHECKING, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 if TYPE_CHECKING:
     from torch import Tensor
 
 
-def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
-                    node_own_classifier, max_depth: int) -> Tuple:
+def classifier_slot_lists(slot_table, num_slots: int) -> List[List[int]]:
+    """The global slots of each classifier as Python ints: the rows of
+    ``slot_table`` (``LabelTree.slot_table``, padded with ``num_slots``)
+    without the padding."""
+    return [[int(s) for s in row if s < num_slots] for row in slot_table]
+
+
+def greedy_decision(leaf_logp,
+                    path_matrix,
+                    slot_table,
+                    slot_nodes,
+                    node_own_classifier,
+                    max_depth: int,
+                    classifier_slots: Optional[List[List[int]]] = None
+                    ) -> Tuple:
     """The paper's top-down rule, vectorised over pixels (torch tensors).
 
     The conditional probability of child ``c`` at classifier ``j`` equals
@@ -53,6 +66,11 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
         node_own_classifier (Tensor): ``[N]`` long, classifier a node owns,
             -1 for a leaf (``LabelTree.node_own_classifier``).
         max_depth (int): Number of classifier levels (``LabelTree.depth``).
+        classifier_slots (list[list[int]], optional): The rows of
+            ``slot_table`` without padding, as Python ints
+            (:func:`classifier_slot_lists`). None reads them from the
+            tensors, which copies them to the host: a synchronisation on a
+            GPU, not allowed while a CUDA graph is captured.
 
     Returns:
         tuple[Tensor, Tensor]: node decided at each level ``[B, D, H, W]``
@@ -67,11 +85,11 @@ def greedy_decision(leaf_logp, path_matrix, slot_table, slot_nodes,
     b, _, h, w = leaf_logp.shape
     # Python ints: the tables are the tree's, fixed, so an exported graph
     # may hold them as constants (the tracer's warning says otherwise)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', torch.jit.TracerWarning)
-        num_slots = len(slot_nodes.tolist())
-        classifier_slots = [[s for s in row if s < num_slots]
-                            for row in slot_table.tolist()]
+    if classifier_slots is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            classifier_slots = classifier_slot_lists(
+                slot_table.tolist(), len(slot_nodes.tolist()))
     # Each classifier's choice at every pixel, all classifiers first, as a
     # running maximum over its slots (strictly greater: the first maximum
     # wins, as argmax); the walk below then reads one channel per level.

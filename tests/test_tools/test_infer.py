@@ -63,3 +63,27 @@ def test_errors_name_the_culprit(flat_ckpt, tmp_path, monkeypatch):
     # a flat checkpoint does not fit the hierarchical model
     with pytest.raises(KeyError, match='flat.pth'):
         init_model(HIER, flat_ckpt)
+
+
+def test_fast_backend_draws_the_same(flat_ckpt, tmp_path, monkeypatch):
+    """--backend pytorch-fast in batches of 2 (3 images of one size: no
+    padding) draws the panels of the pytorch backend, pixel for pixel."""
+    src = tmp_path / 'imgs'
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        small = rng.integers(0, 256, (5, 7, 3)).astype(np.uint8)
+        mmcv.imwrite(mmcv.imresize(small, (56, 40)), str(src / f'{i}.png'))
+    _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
+           str(tmp_path / 'plain'))
+    _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
+           str(tmp_path / 'fast'), '--backend', 'pytorch-fast',
+           '--batch-size', '2', '--channels-last')
+    for i in range(3):
+        plain = mmcv.imread(str(tmp_path / 'plain' / f'{i}.png'))
+        fast = mmcv.imread(str(tmp_path / 'fast' / f'{i}.png'))
+        assert plain.shape == (40, 56 * 5, 3)
+        assert np.array_equal(plain, fast)
+    with pytest.raises(SystemExit):  # fast options need the fast backend
+        _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
+               str(tmp_path), '--amp', 'bf16')

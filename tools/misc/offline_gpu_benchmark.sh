@@ -17,7 +17,9 @@
 # tools/benchmarks/benchmark.py's tables for the paper's 520x706 input (fp32 and
 # AMP each): the hierarchical R50-D8 at batch 1, at batch 1 and 16 with
 # channels_last, and the flat FCN on the same backbone (FULL=0 skips all but
-# the first), then a summary: inference fps / images/s and the training-step
+# the first), the fast PyTorch path's batch-1 fps and batch-16 images/s
+# (tools/benchmarks/fast_inference.py: fp32, fp16, channels_last, CUDA
+# graphs), then a summary: inference fps / images/s and the training-step
 # cost hierarchical vs FCN (train images/s FCN / hierarchical). Tested on
 # one NVIDIA H100 with Python 3.12 / torch 2.11 (C++17 sufficed there; the
 # C++20 patch of tools/setup_env.sh is applied when torch's headers ask).
@@ -79,13 +81,14 @@ el "== import check"
 PYTHONPATH=. $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
 el "== benchmark"
 ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}
+if [ "${FAST_ONLY:-0}" = 1 ]; then FULL=0; fi
 bench() {  # bench NAME CONFIG [benchmark.py options]
   local name=$1 config=$2; shift 2
   el "-- $name"
   PYTHONPATH=. $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
     --iters "$ITERS" --warmup "$WARMUP" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
 }
-bench hier_b1 $CONFIG
+[ "${FAST_ONLY:-0}" = 1 ] || bench hier_b1 $CONFIG
 if [ "${FULL:-1}" = 1 ]; then
   FLAT=${FLAT:-configs/flat/flat_r50-d8_1xb4-160k_cvg-512x706.py}
   bench hier_b1_cl $CONFIG --channels-last
@@ -112,5 +115,24 @@ for prec in ('fp32', 'AMP fp16'):
         print(f'training step hierarchical / FCN ({prec}): {ratio:.2f}x '
               '(goal <= 1.05x)')
 PY
+fi
+# the fast PyTorch path (mmhier.deploy.FastInference), end to end with pre-
+# and post-processing: batch-1 fps and batch-16 images/s (goals: >= 200 and
+# >= 600); FAST=0 skips it, FAST_ONLY=1 runs only this part
+fast() {  # fast NAME [fast_inference.py options]
+  local name=$1; shift
+  el "-- fast $name"
+  PYTHONPATH=. $PY tools/benchmarks/fast_inference.py "$CONFIG" --shape 520 706 \
+    --iters "$ITERS" --warmup "$WARMUP" --device cuda "$@" 2>&1 | tee "$OUT/fast_$name.txt"
+}
+if [ "${FAST:-1}" = 1 ]; then
+  el "== fast PyTorch path"
+  fast fp32
+  fast fp16 --amp fp16
+  fast fp16_cl --amp fp16 --channels-last
+  fast fp16_cl_graph --amp fp16 --channels-last --cuda-graph
+  fast fp32_cl_graph --channels-last --cuda-graph
+  el "== fast summary (images/s, end to end)"
+  grep -H "images/s end-to-end" $OUT/fast_*.txt | sed "s|$OUT/fast_||; s|.txt:| |"
 fi
 el "done"

@@ -46,7 +46,8 @@ from torch import Tensor
 
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
-from mmhier.taxonomy.decision import decided_log_map, greedy_decision
+from mmhier.taxonomy.decision import (classifier_slot_lists, decided_log_map,
+                                      greedy_decision)
 from .hybrid_upsample import HybridUpsample
 from .tree_softmax import leaf_log_probs, segment_log_softmax
 
@@ -282,6 +283,10 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         for name, value in tables.items():
             self.register_buffer(
                 name, torch.as_tensor(value), persistent=False)
+        # the same slots as Python ints: the greedy rule then reads no table
+        # back from the device (CUDA graphs capture it)
+        self.classifier_slots = classifier_slot_lists(
+            tables['slot_table'], len(tables['slot_nodes']))
 
     # ------------------------------------------------------------ forward
     def forward_classifiers(self, inputs: Sequence[Tensor]) -> List[Tensor]:
@@ -346,7 +351,8 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         levels, node = greedy_decision(seg_logits, self.path_matrix,
                                        self.slot_table, self.slot_nodes,
                                        self.node_own_classifier,
-                                       self.max_depth)
+                                       self.max_depth,
+                                       self.classifier_slots)
         return levels, self.leaf_index[node]
 
     def decide(self, seg_logits: Tensor) -> Tensor:
