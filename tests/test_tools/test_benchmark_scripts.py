@@ -58,3 +58,18 @@ def test_kmeans_repeats(tool):
     assert '2 runs per backend, in turn' in out
     assert re.search(r'^ratio sklearn / faiss: [\d.]+x \(cpu [\d.]+x\)$',
                      out, re.M), out
+
+
+def test_fast_inference_images_per_second(tool):
+    out = tool('tools/benchmarks/fast_inference.py',
+               'configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-'
+               '128x128.py', '--shape', '32', '48', '--batch-sizes', '1', '3',
+               '--iters', '2', '--warmup', '1', '--device', 'cpu').stdout
+    table = check_output(out, ['batch 1 call', 'batch 3 call'])
+    for batch in (1, 3):
+        m = re.search(rf'^batch {batch}: ([\d.]+) images/s end-to-end', out,
+                      re.M)
+        assert m, out
+        # images/s = batch / median wall time of a call (ms, 2 decimals)
+        median_s = table[f'batch {batch} call']['wall'][1] / 1000
+        assert abs(float(m[1]) - batch / median_s) <= 0.05 + 1e-3
