@@ -49,10 +49,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 
-from .wrapper import SegmentorExportWrapper
+from .wrapper import SegmentorExportWrapper, restore_original_size
 
 ImageType = Union[str, np.ndarray]
 #: ``amp`` values and their dtypes
@@ -435,16 +434,10 @@ class FastInference:
                 if self.with_logits:
                     seg_map = self._decided_map(outs, i, h, w)
             else:
-                seg_map = self._decided_map(outs, i, h, w)
-                if flip:
-                    dims = (3, ) if meta.get('flip_direction') == \
-                        'horizontal' else (2, )
-                    seg_map = seg_map.flip(dims=dims)
-                seg_map = F.interpolate(
-                    seg_map,
-                    size=ori,
-                    mode='bilinear',
-                    align_corners=self.align_corners)
+                # already cropped to the image: no padding left
+                seg_map = restore_original_size(
+                    self._decided_map(outs, i, h, w), (0, 0, 0, 0), ori,
+                    meta, self.align_corners)
                 pred = seg_map[0].argmax(dim=0)
                 levels = self._levels(seg_map, pred) \
                     if 'levels' in outs else None

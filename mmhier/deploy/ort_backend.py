@@ -35,12 +35,12 @@ from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 
 from .export import INPUT_NAME, METADATA_KEY
+from .wrapper import restore_original_size
 
 ImageType = Union[str, np.ndarray]
 
@@ -207,7 +207,8 @@ class ORTSegmentor:
                     vote = decided_log_map(
                         labels[i:i + 1], num_classes or len(
                             self.dataset_meta['classes']), torch.zeros(()))
-                vote = self._crop_resize(vote, padding, ori, meta)
+                vote = restore_original_size(vote, padding, ori, meta,
+                                             self.align_corners)
                 pred = vote[0].argmax(dim=0)
                 out_map = vote if seg_map is not None else None
                 levels = None
@@ -220,19 +221,3 @@ class ORTSegmentor:
                 fields['pred_level_sem_seg'] = PixelData(data=levels)
             sample.set_data(fields)
         return data_samples
-
-    def _crop_resize(self, seg_map: torch.Tensor, padding, ori_shape,
-                     meta) -> torch.Tensor:
-        """``EncoderDecoder.postprocess_result`` on one ``[1, C, H, W]``."""
-        pad_l, pad_r, pad_t, pad_b = padding
-        _, _, h, w = seg_map.shape
-        seg_map = seg_map[:, :, pad_t:h - pad_b, pad_l:w - pad_r]
-        if meta.get('flip'):
-            dims = (3, ) if meta.get('flip_direction') == 'horizontal' \
-                else (2, )
-            seg_map = seg_map.flip(dims=dims)
-        return F.interpolate(
-            seg_map,
-            size=ori_shape,
-            mode='bilinear',
-            align_corners=self.align_corners)

@@ -35,6 +35,27 @@ OUTPUT_NAMES = ('labels', 'levels', 'logprobs')
 DECISIONS = ('greedy', 'soft')
 
 
+def restore_original_size(seg_map: Tensor, padding: Sequence[int],
+                          ori_shape: Sequence[int], meta: dict,
+                          align_corners: bool) -> Tensor:
+    """``EncoderDecoder.postprocess_result`` on one ``[1, C, H, W]`` map:
+    crop ``padding`` (left, right, top, bottom), undo the test flip, resize
+    to ``ori_shape`` (bilinear). Shared by the onnxruntime and the fast
+    PyTorch backends."""
+    pad_l, pad_r, pad_t, pad_b = padding
+    _, _, h, w = seg_map.shape
+    seg_map = seg_map[:, :, pad_t:h - pad_b, pad_l:w - pad_r]
+    if meta.get('flip'):
+        dims = (3, ) if meta.get('flip_direction') == 'horizontal' \
+            else (2, )
+        seg_map = seg_map.flip(dims=dims)
+    return F.interpolate(
+        seg_map,
+        size=tuple(ori_shape),
+        mode='bilinear',
+        align_corners=align_corners)
+
+
 def _hierarchical_head(head) -> bool:
     return hasattr(head, 'greedy_levels') and getattr(head, 'tree',
                                                       None) is not None
