@@ -203,7 +203,8 @@ class FastInference:
                 slot_nodes=head.slot_nodes,
                 node_own_classifier=head.node_own_classifier,
                 max_depth=int(head.max_depth),
-                classifier_slots=head.classifier_slots)
+                classifier_slots=head.classifier_slots,
+                slot_leaves=head.slot_leaves)
         elif self.tree is not None:
             coarse = model.cfg.get('flat_coarse_nodes', [])
             table = self.tree.level_ancestor_table()

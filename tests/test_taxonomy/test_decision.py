@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from mmhier.taxonomy import LabelTree
-from mmhier.taxonomy.decision import greedy_decision
+from mmhier.taxonomy.decision import (classifier_slot_lists, greedy_decision,
+                                      slot_leaf_list)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TREE = 'configs/_base_/taxonomies/cvg_cityscapes_vistas_gtsdb.py'
@@ -67,3 +68,34 @@ def test_a_tie_goes_to_the_first_child():
     levels, node = decide(tree, probs)
     assert node.tolist() == [[[first, second]]]
     assert levels[0, 1:].eq(-1).all()
+
+
+def test_slot_leaf_list_marks_single_leaf_slots():
+    # 3 leaves, 5 slots: slot 0 holds leaves 0 and 1 (an inner node), slots
+    # 1, 2, 3 one leaf each, slot 4 all three
+    path_matrix = torch.tensor([[1., 1., 0., 0., 1.],
+                                [1., 0., 1., 0., 1.],
+                                [0., 0., 0., 1., 1.]])
+    assert slot_leaf_list(path_matrix) == [-1, 0, 1, 2, -1]
+    tree = LabelTree.fromfile(osp.join(REPO, TREE))
+    leaves = slot_leaf_list(tree.path_matrix())
+    # every leaf has one slot of its own; the paper's tree has 4 inner
+    # nodes below the root (driveable, rider, traffic sign, its front)
+    assert sorted(i for i in leaves if i >= 0) == list(range(tree.num_leaves))
+    assert leaves.count(-1) == 4
+
+
+def test_precomputed_tables_give_the_same_decision():
+    tree = LabelTree.fromfile(osp.join(REPO, TREE))
+    tables = {k: torch.from_numpy(v) for k, v in
+              tree.decision_tables().items()}
+    logp = torch.randn(1, tree.num_leaves, 5, 6,
+                       generator=torch.Generator().manual_seed(1)
+                       ).log_softmax(1)
+    levels, node = greedy_decision(logp, max_depth=tree.depth, **tables)
+    slots = classifier_slot_lists(tables['slot_table'].tolist(),
+                                  len(tables['slot_nodes']))
+    levels2, node2 = greedy_decision(
+        logp, max_depth=tree.depth, classifier_slots=slots,
+        slot_leaves=slot_leaf_list(tables['path_matrix']), **tables)
+    assert torch.equal(levels, levels2) and torch.equal(node, node2)

@@ -47,7 +47,7 @@ from torch import Tensor
 from mmhier.registry import MODELS
 from mmhier.taxonomy import LabelTree
 from mmhier.taxonomy.decision import (classifier_slot_lists, decided_log_map,
-                                      greedy_decision)
+                                      greedy_decision, slot_leaf_list)
 from .hybrid_upsample import HybridUpsample
 from .tree_softmax import leaf_log_probs, segment_log_softmax
 
@@ -287,6 +287,7 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         # back from the device (CUDA graphs capture it)
         self.classifier_slots = classifier_slot_lists(
             tables['slot_table'], len(tables['slot_nodes']))
+        self.slot_leaves = slot_leaf_list(tables['path_matrix'])
 
     # ------------------------------------------------------------ forward
     def forward_classifiers(self, inputs: Sequence[Tensor]) -> List[Tensor]:
@@ -352,7 +353,8 @@ class HierarchicalDecodeHead(BaseDecodeHead):
                                        self.slot_table, self.slot_nodes,
                                        self.node_own_classifier,
                                        self.max_depth,
-                                       self.classifier_slots)
+                                       self.classifier_slots,
+                                       self.slot_leaves)
         return levels, self.leaf_index[node]
 
     def decide(self, seg_logits: Tensor) -> Tensor:
