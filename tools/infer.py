@@ -71,6 +71,12 @@ def parse_args():
         '--cuda-graph',
         action='store_true',
         help='replay the model from a CUDA graph (CUDA only)')
+    fast.add_argument(
+        '--num-workers',
+        type=int,
+        help='threads loading and resizing images (default: one per image '
+        'of a batch, at most the number of cores, none at batch 1; 0: '
+        'none)')
     parser.add_argument(
         '--onnx', help='graph from tools/deployment/pytorch2onnx.py')
     parser.add_argument(
@@ -90,10 +96,11 @@ def parse_args():
     if args.backend != 'ort' and not args.checkpoint:
         parser.error(f'the {args.backend} backend needs a checkpoint')
     fast_options = args.batch_size != 1 or args.amp or args.channels_last \
-        or args.compile or args.cuda_graph
+        or args.compile or args.cuda_graph or args.num_workers is not None
     if fast_options and args.backend != 'pytorch-fast':
-        parser.error('--batch-size, --amp, --channels-last, --compile and '
-                     '--cuda-graph need --backend pytorch-fast')
+        parser.error('--batch-size, --amp, --channels-last, --compile, '
+                     '--cuda-graph and --num-workers need --backend '
+                     'pytorch-fast')
     return args
 
 
@@ -144,6 +151,7 @@ def main():
             compile=args.compile or False,
             cuda_graph=args.cuda_graph,
             batch_size=args.batch_size,
+            num_workers=args.num_workers,
             output_device='cpu')
         tree = predict.tree
     else:

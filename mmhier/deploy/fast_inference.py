@@ -44,6 +44,8 @@ stream, capture with static input and output tensors, replay after copying
 each batch into the static input).
 """
 import copy
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -101,6 +103,14 @@ class FastInference:
         output_device (str | torch.device, optional): Where the returned
             tensors live; None leaves them on ``device`` (as the PyTorch
             path does).
+        num_workers (int, optional): Threads that load and resize the
+            images of a batch on the host (OpenCV releases the GIL while it
+            decodes and resizes), and load the next batch while the device
+            runs the current one. 0 loads in the calling thread, one image
+            after the other. None (default): one per image of a batch, at
+            most the number of cores, and 0 for batches of one image (one
+            image loaded in a thread took 44 ms instead of 36 ms, a
+            Cityscapes-size JPEG on a 2-core CPU).
     """
 
     def __init__(self,
@@ -114,7 +124,8 @@ class FastInference:
                  pad_size: Optional[Tuple[int, int]] = None,
                  decision: Optional[str] = None,
                  with_logits: bool = False,
-                 output_device: Union[str, torch.device, None] = None):
+                 output_device: Union[str, torch.device, None] = None,
+                 num_workers: Optional[int] = None):
         from mmhier.apis import unwrap_model
         model = unwrap_model(model)
         self.device = torch.device(device) if device is not None else next(
@@ -124,6 +135,11 @@ class FastInference:
                              f'{tuple(AMP_DTYPES)}, got {amp!r}')
         if int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        if num_workers is None:
+            num_workers = min(int(batch_size), os.cpu_count() or 1) \
+                if int(batch_size) > 1 else 0
+        if int(num_workers) < 0:
+            raise ValueError(f'num_workers must be >= 0, got {num_workers}')
         if cuda_graph and self.device.type != 'cuda':
             raise ValueError(
                 f'cuda_graph=True needs a CUDA device; device is '
@@ -159,6 +175,20 @@ class FastInference:
             self._step = torch.compile(self._device_step, mode=mode)
         self.cuda_graph = bool(cuda_graph)
         self._graph = None
+        self.num_workers = int(num_workers)
+        self._pool = ThreadPoolExecutor(
+            self.num_workers, thread_name_prefix='fast-inference-load'
+        ) if self.num_workers > 0 else None
+
+    def close(self) -> None:
+        """Stop the loading threads (also done when the object is
+        collected)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def __del__(self) -> None:
+        self.close()
 
     @classmethod
     def from_checkpoint(cls,
@@ -250,13 +280,32 @@ class FastInference:
         (a list for a list), in batches of ``batch_size``."""
         is_batch = isinstance(imgs, (list, tuple))
         imgs = list(imgs) if is_batch else [imgs]
+        chunks = [
+            imgs[start:start + self.batch_size]
+            for start in range(0, len(imgs), self.batch_size)
+        ]
         results = []
-        for start in range(0, len(imgs), self.batch_size):
-            chunk = imgs[start:start + self.batch_size]
-            pixels, sizes, metas = self.preprocess(chunk)
+        pending = self._submit_loads(chunks[0]) if chunks else []
+        for k in range(len(chunks)):
+            loaded = [f.result() for f in pending]
+            if k + 1 < len(chunks):  # the host loads while the device runs
+                pending = self._submit_loads(chunks[k + 1])
+            pixels, sizes, metas = self.collate(loaded)
             outs = self.forward(pixels, sizes)
             results.extend(self.postprocess(outs, metas))
         return results if is_batch else results[0]
+
+    def _submit_loads(self, imgs: Sequence[ImageType]) -> List[Future]:
+        """:meth:`load` of every image, in the threads (or done here when
+        ``num_workers`` is 0), as futures in the order of ``imgs``."""
+        if self._pool is not None:
+            return [self._pool.submit(self.load, img) for img in imgs]
+        futures = []
+        for img in imgs:
+            future = Future()
+            future.set_result(self.load(img))
+            futures.append(future)
+        return futures
 
     def load(self, img: ImageType) -> dict:
         """One image through the pipeline: the resized ``img`` (HxWx3
@@ -288,7 +337,12 @@ class FastInference:
         """Images -> (``[B, H, W, 3]`` uint8 on the device, ``[B, 2]``
         resized sizes on the device, per-image metas). ``B`` is
         ``batch_size`` with ``cuda_graph`` (missing images are zeros)."""
-        results = [self.load(img) for img in imgs]
+        return self.collate(
+            [f.result() for f in self._submit_loads(imgs)])
+
+    def collate(self, results: Sequence[dict]
+                ) -> Tuple[torch.Tensor, torch.Tensor, List[dict]]:
+        """:meth:`load` results -> the batch of :meth:`preprocess`."""
         shapes = [r['img'].shape[:2] for r in results]
         h, w = self.batch_shape(shapes)
         num = self.batch_size if self.cuda_graph else len(results)

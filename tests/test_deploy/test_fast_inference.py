@@ -137,6 +137,41 @@ def test_batches_of_the_same_size_need_no_padding(decided):
         assert_same(g, inference_levels(model, img))
 
 
+@pytest.mark.parametrize('num_workers', [0, 3])
+def test_loading_threads_keep_the_order(num_workers, decided, tmp_path):
+    """Seven files of three sizes in batches of 3: with 3 loading threads
+    (the next batch loaded while the current one runs) the samples are those
+    of loading in the calling thread, in the order given, and the loads ran
+    in the threads."""
+    import threading
+    model = decided('hier')
+    files = []
+    for i in range(7):
+        files.append(str(tmp_path / f'{i}.png'))
+        mmcv.imwrite(_image(30 + i, SHAPES[i % 3]), files[-1])
+    fast = FastInference(model, batch_size=3, num_workers=num_workers)
+    threads = set()
+    load = fast.load
+
+    def recording_load(img):
+        threads.add(threading.current_thread().name)
+        return load(img)
+
+    fast.load = recording_load
+    got = fast(files)
+    want = FastInference(model, batch_size=3, num_workers=0)(files)
+    assert [g.img_path for g in got] == files
+    for g, w in zip(got, want):
+        assert_same(g, w)
+    if num_workers:
+        assert threads and all(
+            t.startswith('fast-inference-load') for t in threads)
+    else:
+        assert threads == {threading.current_thread().name}
+    fast.close()
+    assert fast._pool is None
+
+
 @pytest.mark.parametrize('case', ['hier', 'hier_soft', 'flat'])
 def test_seg_logits_on_request(case, decided):
     model = decided(case)
@@ -182,6 +217,11 @@ def test_options_are_checked(decided):
         FastInference(model, amp='fp8')
     with pytest.raises(ValueError, match='batch_size'):
         FastInference(model, batch_size=0)
+    with pytest.raises(ValueError, match='num_workers must be >= 0'):
+        FastInference(model, num_workers=-1)
+    assert FastInference(model, batch_size=64).num_workers == min(
+        64, os.cpu_count())
+    assert FastInference(model).num_workers == 0  # batch 1: no thread
     fast = FastInference(model, pad_size=(64, 100))
     with pytest.raises(ValueError, match='exceeds the padded size 64x100'):
         fast(_image(0, (48, 80)))  # resized to 64x107

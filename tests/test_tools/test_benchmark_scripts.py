@@ -4,6 +4,8 @@ folder) and print the load verdict before and after, min/median/max rows of
 wall and CPU time, and ratios of the printed medians; small settings."""
 import re
 
+import pytest
+
 ROW = re.compile(r'^(?P<label>.+?)\s+wall (?P<wall>[\d./]+) (?P<unit>m?s) '
                  r'\| cpu (?P<cpu>[\d./]+) (?P=unit)', re.M)
 VERDICT = re.compile(r'^machine (idle|shared|busy): load [\d.]+ on \d+ cores '
@@ -60,16 +62,46 @@ def test_kmeans_repeats(tool):
                      out, re.M), out
 
 
-def test_fast_inference_images_per_second(tool):
+def test_fast_inference_loading_only(tool):
+    out = tool('tools/benchmarks/fast_inference.py',
+               'configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-'
+               '128x128.py', '--shape', '64', '96', '--batch-sizes', '4',
+               '--iters', '2', '--device', 'cpu', '--num-workers', '2',
+               '--from-files', '--loading-only').stdout
+    table = check_output(out, ['batch 4 host loading (2 threads)',
+                               'batch 4 host loading (calling thread)'])
+    m = re.search(r'^batch 4: host loading 2 threads / calling thread: '
+                  r'([\d.]+)x$', out, re.M)
+    assert m, out
+    assert 'images/s end-to-end' not in out  # the model did not run
+    ratio = table['batch 4 host loading (calling thread)']['wall'][1] / \
+        table['batch 4 host loading (2 threads)']['wall'][1]
+    assert abs(float(m[1]) - ratio) <= 0.01 + 0.01 * ratio
+
+
+@pytest.mark.parametrize('files', [False, True])
+def test_fast_inference_images_per_second(tool, files):
     out = tool('tools/benchmarks/fast_inference.py',
                'configs/hier/hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-'
                '128x128.py', '--shape', '32', '48', '--batch-sizes', '1', '3',
-               '--iters', '2', '--warmup', '1', '--device', 'cpu').stdout
-    table = check_output(out, ['batch 1 call', 'batch 3 call'])
+               '--iters', '2', '--warmup', '1', '--device', 'cpu',
+               '--num-workers', '2', *(['--from-files'] if files else [])
+               ).stdout
+    loading = {b: f'batch {b} host loading (2 threads)' for b in (1, 3)}
+    table = check_output(
+        out, ['batch 1 call', 'batch 3 call', *loading.values()])
+    source = 'JPEG files' if files else 'arrays'
     for batch in (1, 3):
-        m = re.search(rf'^batch {batch}: ([\d.]+) images/s end-to-end', out,
-                      re.M)
+        m = re.search(
+            rf'^batch {batch}: ([\d.]+) images/s end-to-end from {source} '
+            r'\(pre- and post-processing included\); host loading alone '
+            r'([\d.]+) images/s$', out, re.M)
         assert m, out
-        # images/s = batch / median wall time of a call (ms, 2 decimals)
-        median_s = table[f'batch {batch} call']['wall'][1] / 1000
-        assert abs(float(m[1]) - batch / median_s) <= 0.05 + 1e-3
+        # images/s (1 decimal) = batch / median wall time, printed in ms
+        # with 2 decimals: within the rounding of both
+        for value, label in ((m[1], f'batch {batch} call'),
+                             (m[2], loading[batch])):
+            median_ms = table[label]['wall'][1]
+            low = batch * 1000 / (median_ms + 0.005) - 0.05
+            high = batch * 1000 / max(median_ms - 0.005, 1e-9) + 0.05
+            assert low <= float(value) <= high, (label, value, median_ms)

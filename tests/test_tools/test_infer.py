@@ -67,7 +67,8 @@ def test_errors_name_the_culprit(flat_ckpt, tmp_path, monkeypatch):
 
 def test_fast_backend_draws_the_same(flat_ckpt, tmp_path, monkeypatch):
     """--backend pytorch-fast in batches of 2 (3 images of one size: no
-    padding) draws the panels of the pytorch backend, pixel for pixel."""
+    padding; two loading threads) draws the panels of the pytorch backend,
+    pixel for pixel."""
     src = tmp_path / 'imgs'
     src.mkdir()
     rng = np.random.default_rng(0)
@@ -78,7 +79,7 @@ def test_fast_backend_draws_the_same(flat_ckpt, tmp_path, monkeypatch):
            str(tmp_path / 'plain'))
     _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
            str(tmp_path / 'fast'), '--backend', 'pytorch-fast',
-           '--batch-size', '2', '--channels-last')
+           '--batch-size', '2', '--channels-last', '--num-workers', '2')
     for i in range(3):
         plain = mmcv.imread(str(tmp_path / 'plain' / f'{i}.png'))
         fast = mmcv.imread(str(tmp_path / 'fast' / f'{i}.png'))
@@ -87,3 +88,6 @@ def test_fast_backend_draws_the_same(flat_ckpt, tmp_path, monkeypatch):
     with pytest.raises(SystemExit):  # fast options need the fast backend
         _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
                str(tmp_path), '--amp', 'bf16')
+    with pytest.raises(SystemExit):
+        _infer(monkeypatch, FLAT, flat_ckpt, str(src), '--out-dir',
+               str(tmp_path), '--num-workers', '2')

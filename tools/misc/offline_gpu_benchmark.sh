@@ -132,6 +132,11 @@ if [ "${FAST:-1}" = 1 ]; then
   fast fp16_cl --amp fp16 --channels-last
   fast fp16_cl_graph --amp fp16 --channels-last --cuda-graph
   fast fp32_cl_graph --channels-last --cuda-graph
+  # from JPEG files: decoding on the host too (loading threads: one per
+  # image of a batch, at most the cores; then none, to see what they give)
+  fast fp16_cl_graph_files --amp fp16 --channels-last --cuda-graph --from-files
+  fast fp16_cl_graph_files_1thread --amp fp16 --channels-last --cuda-graph \
+    --from-files --num-workers 0
   el "== fast summary (images/s, end to end)"
   grep -H "images/s end-to-end" $OUT/fast_*.txt | sed "s|$OUT/fast_||; s|.txt:| |"
 fi
