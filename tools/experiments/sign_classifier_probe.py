@@ -143,21 +143,28 @@ def box_cells(box, size: int, cls: int, stride: int = 8) -> np.ndarray:
 class SignProbe(nn.Module):
     """The tiny configs' backbone + a linear classifier."""
 
-    def __init__(self, center: bool, dense: bool = False) -> None:
+    def __init__(self, center: bool, dense: bool = False,
+                 pool: int = 0, stage: int = 3) -> None:
         super().__init__()
         self.center = center
         self.dense = dense
+        self.pool = pool
         self.backbone = ResNetV1c(
             depth=18,
             stem_channels=16,
             base_channels=16,
             strides=(1, 2, 1, 1),
             dilations=(1, 1, 2, 4),
-            out_indices=(3, ))
-        self.fc = nn.Linear(self.backbone.feat_dim, NUM_CLASSES)
+            out_indices=(stage, ))
+        self.fc = nn.Linear(16 * 2**stage, NUM_CLASSES)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask=None) -> torch.Tensor:
         feat = self.backbone(x)[0]
+        if self.pool and mask is not None:
+            m = mask[:, None].float()
+            k = self.pool
+            feat = F.avg_pool2d(feat * m, k, 1, k // 2) / F.avg_pool2d(
+                m, k, 1, k // 2).clamp(min=1e-6)
         if self.dense:  # a 1x1 convolution: logits of every cell
             return torch.einsum('bchw,kc->bkhw', feat,
                                 self.fc.weight) + self.fc.bias.view(
@@ -170,11 +177,12 @@ class SignProbe(nn.Module):
 
 def train_probe(x, y, presentations: int, batch: int, lr: float,
                 center: bool, seed: int = 0,
-                dense: bool = False) -> SignProbe:
+                dense: bool = False, pool: int = 0,
+                stage: int = 3) -> SignProbe:
     """SGD (momentum 0.9, wd 5e-4, lr halved at 1/2, 3/4, 7/8 as the tiny
     configs) on ``presentations // batch`` random batches."""
     torch.manual_seed(seed)
-    model = SignProbe(center, dense)
+    model = SignProbe(center, dense, pool, stage)
     steps = max(presentations // batch, 1)
     opt = torch.optim.SGD(
         model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
@@ -183,7 +191,8 @@ def train_probe(x, y, presentations: int, batch: int, lr: float,
     model.train()
     for _ in range(steps):
         idx = torch.randint(0, len(y), (batch, ))
-        loss = F.cross_entropy(model(x[idx]), y[idx])
+        mask = (y[idx] >= 0) if dense else None
+        loss = F.cross_entropy(model(x[idx], mask), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -196,7 +205,9 @@ def accuracy(model: SignProbe, x, y) -> float:
     """% of boxes (dense: of the box cells) classified right."""
     right, total = 0, 0
     for i in range(0, len(y), 64):
-        pred, gt = model(x[i:i + 64]).argmax(1), y[i:i + 64]
+        gt = y[i:i + 64]
+        pred = model(x[i:i + 64], gt >= 0 if gt.dim() == 3 else None
+                     ).argmax(1)
         right += ((pred == gt) & (gt >= 0)).sum().item()
         total += (gt >= 0).sum().item()
     return 100. * right / max(total, 1)
@@ -228,7 +239,8 @@ def centre_edge_accuracy(model: SignProbe, x, y) -> Tuple[float, float]:
     centre = centre_cells(y)
     counts = torch.zeros(2, 2)
     for i in range(0, len(y), 64):
-        right = model(x[i:i + 64]).argmax(1) == y[i:i + 64]
+        right = model(x[i:i + 64], y[i:i + 64] >= 0).argmax(1) == \
+            y[i:i + 64]
         for k, cells in enumerate((centre[i:i + 64],
                                    (y[i:i + 64] >= 0) & ~centre[i:i + 64])):
             counts[k] += torch.tensor([(right & cells).sum().item(),
@@ -256,11 +268,24 @@ def parse_args():
                         'mean (the sign without its street)')
     parser.add_argument('--copies', type=int, default=8,
                         help='dense: random windows per training box')
+    parser.add_argument('--pool', type=int, default=0,
+                        help='dense: each cell classified from the average '
+                        'feature of the box cells in the k x k cells around '
+                        'it (the box mask stands in for the root\'s sign '
+                        'mask)')
+    parser.add_argument('--stage', type=int, default=3,
+                        help='backbone stage read (3: the last, as the '
+                        'configs; 1: stride 8 too, a ~100 px receptive '
+                        'field instead of ~480 px)')
     parser.add_argument('--presentations', type=int, nargs='+',
                         default=[1600, 6400, 25600])
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--lr', type=float, default=0.005)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--save-backbone', default=None,
+                        help='save the backbone state dict of the last '
+                        'training (for a segmentation config\'s '
+                        'backbone init_cfg)')
     return parser.parse_args()
 
 
@@ -292,7 +317,8 @@ def main():
     for n in args.presentations:
         start = time.time()
         model = train_probe(xtr, ytr, n, args.batch, args.lr,
-                            native and not dense, args.seed, dense)
+                            native and not dense, args.seed, dense,
+                            args.pool, args.stage)
         row = (f'{n} | {n / num_boxes:.1f} | '
                f'{accuracy(model, xtr, ytr):.1f} | '
                f'{accuracy(model, xte, yte):.1f}')
@@ -300,6 +326,9 @@ def main():
             row += ' | {:.1f} / {:.1f}'.format(
                 *centre_edge_accuracy(model, xte, yte))
         print(f'{row} | {time.time() - start:.0f}', flush=True)
+    if args.save_backbone:
+        torch.save(model.backbone.state_dict(), args.save_backbone)
+        print(f'backbone saved to {args.save_backbone}')
 
 
 if __name__ == '__main__':
