@@ -20,7 +20,12 @@ sign presentations (boxes seen, with repetition). Two inputs:
   centred), a 1 x 1 convolution on every stride-8 feature cell and the
   loss on every cell whose centre lies in the box; batch norm sees the whole
   crop. The accuracy is that of those cells (like the segmentation model's
-  per-pixel "L3 given the path").
+  per-pixel "L3 given the path"). ``--pool K`` classifies each cell from
+  the mean feature of the box cells in the K x K cells around it.
+
+``--stage`` picks the backbone stage the classifier reads (a smaller
+receptive field), ``--save-backbone`` writes the last training's backbone
+weights (a start for a segmentation config's ``backbone.init_cfg``).
 
 It prints the accuracy on the training and the test boxes for each number
 of presentations, so that the budget a 43-way sign classifier needs can be
