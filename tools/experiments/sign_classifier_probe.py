@@ -103,8 +103,14 @@ def load_boxes(split_dir: str, scale: Tuple[int, int], size: int,
                     y0 = int(rng.integers(
                         min(bottom - size + 1, top), max(bottom - size + 1,
                                                          top) + 1))
-                    images.append(padded[y0 + size:y0 + 2 * size,
-                                         x0 + size:x0 + 2 * size])
+                    window = padded[y0 + size:y0 + 2 * size,
+                                    x0 + size:x0 + 2 * size]
+                    if mask_context:
+                        inside = np.zeros(window.shape[:2], bool)
+                        inside[max(top - y0, 0):max(bottom - y0 + 1, 0),
+                               max(left - x0, 0):max(right - x0 + 1, 0)] = True
+                        window = np.where(inside[..., None], window, 128)
+                    images.append(window)
                     labels.append(box_cells(
                         (left - x0, top - y0, right - x0, bottom - y0),
                         size, cls))
@@ -299,8 +305,8 @@ def main():
     native = args.input in ('native', 'dense')
     dense = args.input == 'dense'
     size = args.size or dict(tight=24, native=48, dense=128)[args.input]
-    if args.mask_context and args.input != 'native':
-        raise SystemExit('--mask-context applies to --input native only')
+    if args.mask_context and args.input == 'tight':
+        raise SystemExit('--mask-context applies to --input native / dense')
     xtr, ytr = load_boxes(
         osp.join(args.data_root, args.train_dir), args.scale, size, native,
         copies=args.copies if dense else 0, seed=args.seed,
