@@ -75,8 +75,8 @@ def parse_args():
         '--num-workers',
         type=int,
         help='threads loading and resizing images (default: one per image '
-        'of a batch, at most the number of cores, none at batch 1; 0: '
-        'none)')
+        'of a batch, at most the number of cores; at batch 1 one on a GPU, '
+        'none on the CPU; 0: none)')
     parser.add_argument(
         '--onnx', help='graph from tools/deployment/pytorch2onnx.py')
     parser.add_argument(

@@ -222,6 +222,11 @@ def test_options_are_checked(decided):
     assert FastInference(model, batch_size=64).num_workers == min(
         64, os.cpu_count())
     assert FastInference(model).num_workers == 0  # batch 1: no thread
+    # the default: one thread per image, at most the cores; at batch 1 one
+    # on a GPU (it loads the next image while the device runs), none here
+    default = FastInference.default_num_workers
+    assert [default(b, 'cpu', 4) for b in (1, 2, 16)] == [0, 2, 4]
+    assert [default(b, 'cuda', 16) for b in (1, 8, 64)] == [1, 8, 16]
     fast = FastInference(model, pad_size=(64, 100))
     with pytest.raises(ValueError, match='exceeds the padded size 64x100'):
         fast(_image(0, (48, 80)))  # resized to 64x107
