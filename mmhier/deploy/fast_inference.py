@@ -194,7 +194,8 @@ class FastInference:
     def close(self) -> None:
         """Stop the loading threads (also done when the object is
         collected)."""
-        if self._pool is not None:
+        # getattr: __del__ also runs after an __init__ that raised early
+        if getattr(self, '_pool', None) is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
