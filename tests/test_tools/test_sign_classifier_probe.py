@@ -4,7 +4,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from tool_runs import load_tool_module
+from tool_runs import load_tool_module, run_tool
 
 
 def load_tool():
@@ -148,3 +148,75 @@ def test_centre_and_edge_cells_by_hand():
     centre_acc, edge_acc = probe.centre_edge_accuracy(
         Constant(), torch.zeros(2, 3, 48, 48), y)
     assert centre_acc == 80.0 and edge_acc == 100.0
+
+
+def test_pool_averages_the_box_cells_around_each_cell():
+    probe = load_tool()
+    model = probe.SignProbe(center=False, dense=True, pool=3)
+    feat = torch.full((1, 128, 4, 4), 100.)
+    feat[0, :, 1, 1], feat[0, :, 1, 2] = 2., 4.
+
+    class Fixed(torch.nn.Module):  # the backbone's output, set by hand
+        def forward(self, x):
+            return [feat]
+
+    model.backbone = Fixed()
+    with torch.no_grad():
+        model.fc.weight.zero_()
+        model.fc.bias.zero_()
+        model.fc.weight[0, 0] = 1.  # logit 0 = the pooled channel 0
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    mask[0, 1, 1] = mask[0, 1, 2] = True
+    out = model(torch.zeros(1, 3, 32, 32), mask)
+    # both box cells see the mean of the two; (3, 3) has none around it
+    assert out[0, 0, 1, 1] == 3. and out[0, 0, 1, 2] == 3.
+    # street cells: (0, 3) has only box cell (1, 2) in its 3x3, (0, 0)
+    # only (1, 1)
+    assert out[0, 0, 0, 3] == 4. and out[0, 0, 0, 0] == 2.
+    assert out[0, 0, 3, 3] == 0.
+    # without pooling each cell keeps its own feature
+    model.pool = 0
+    assert model(torch.zeros(1, 3, 32, 32))[0, 0, 3, 3] == 100.
+
+
+def test_stage_sets_the_classifier_width():
+    probe = load_tool()
+    model = probe.SignProbe(center=False, dense=True, stage=1)
+    assert model.fc.in_features == 32  # 16 base channels x 2
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 43, 4, 4)
+
+
+def test_dense_mask_context_keeps_only_the_box(split_dir):
+    probe = load_tool()
+    x, y = probe.load_boxes(split_dir, (60, 40), 16, native=True, copies=3,
+                            mask_context=True)
+    red = torch.tensor([127., -128., -128.]) / 64.
+    blue = torch.tensor([-128., -128., 127.]) / 64.
+    for window, cells, colour in zip(x, y, [red] * 3 + [blue] * 3):
+        street = (window == 0).all(0)
+        box = (window == colour.view(3, 1, 1)).all(0)
+        assert torch.all(street | box)  # nothing but the box survives
+        assert box.any() and (cells >= 0).any()
+
+
+def test_script_saves_a_backbone_for_init_cfg(split_dir, tmp_path):
+    import glob
+    import shutil
+    root = tmp_path / 'gtsdb'  # split_dir is tmp_path: copy its files
+    files = glob.glob(f'{split_dir}/*.ppm') + [f'{split_dir}/gt.txt']
+    for split in ('TrainIJCNN2013', 'TestIJCNN2013'):
+        (root / split).mkdir(parents=True)
+        for f in files:
+            shutil.copy(f, root / split)
+    out = tmp_path / 'backbone.pth'
+    run_tool('tools/experiments/sign_classifier_probe.py', '--data-root',
+             str(root), '--scale', '60', '40', '--input', 'tight',
+             '--presentations', '8', '--batch', '4', '--save-backbone',
+             str(out))
+    state = torch.load(str(out), weights_only=True)
+    probe = load_tool()
+    assert sorted(state) == sorted(probe.SignProbe(True).backbone.state_dict())
+    bad = run_tool('tools/experiments/sign_classifier_probe.py',
+                   '--data-root', str(root), '--input', 'native', '--pool',
+                   '3', expect_failure=True)
+    assert '--pool applies to --input dense' in bad.stdout

@@ -152,7 +152,16 @@ def box_cells(box, size: int, cls: int, stride: int = 8) -> np.ndarray:
 
 
 class SignProbe(nn.Module):
-    """The tiny configs' backbone + a linear classifier."""
+    """The tiny configs' backbone + a linear classifier.
+
+    Args:
+        center (bool): Classify from the 2 x 2 cells at the centre.
+        dense (bool): Logits of every cell (a 1 x 1 convolution).
+        pool (int): Dense only: each cell's feature is first replaced by
+            the mean feature of the ``mask`` cells in the ``pool`` x
+            ``pool`` cells around it (0: off).
+        stage (int): Backbone stage read by the classifier (3: the last).
+    """
 
     def __init__(self, center: bool, dense: bool = False,
                  pool: int = 0, stage: int = 3) -> None:
@@ -202,13 +211,20 @@ def train_probe(x, y, presentations: int, batch: int, lr: float,
     model.train()
     for _ in range(steps):
         idx = torch.randint(0, len(y), (batch, ))
-        mask = (y[idx] >= 0) if dense else None
-        loss = F.cross_entropy(model(x[idx], mask), y[idx])
+        loss = F.cross_entropy(cell_logits(model, x[idx], y[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
     return model.eval()
+
+
+def cell_logits(model, x, y):
+    """``model(x)``; a pooling probe (``pool > 0``) also gets the cells
+    the labels ``y`` mark as a box."""
+    if getattr(model, 'pool', 0):
+        return model(x, y >= 0)
+    return model(x)
 
 
 @torch.no_grad()
@@ -217,8 +233,7 @@ def accuracy(model: SignProbe, x, y) -> float:
     right, total = 0, 0
     for i in range(0, len(y), 64):
         gt = y[i:i + 64]
-        pred = model(x[i:i + 64], gt >= 0 if gt.dim() == 3 else None
-                     ).argmax(1)
+        pred = cell_logits(model, x[i:i + 64], gt).argmax(1)
         right += ((pred == gt) & (gt >= 0)).sum().item()
         total += (gt >= 0).sum().item()
     return 100. * right / max(total, 1)
@@ -250,8 +265,8 @@ def centre_edge_accuracy(model: SignProbe, x, y) -> Tuple[float, float]:
     centre = centre_cells(y)
     counts = torch.zeros(2, 2)
     for i in range(0, len(y), 64):
-        right = model(x[i:i + 64], y[i:i + 64] >= 0).argmax(1) == \
-            y[i:i + 64]
+        right = cell_logits(model, x[i:i + 64],
+                            y[i:i + 64]).argmax(1) == y[i:i + 64]
         for k, cells in enumerate((centre[i:i + 64],
                                    (y[i:i + 64] >= 0) & ~centre[i:i + 64])):
             counts[k] += torch.tensor([(right & cells).sum().item(),
@@ -307,6 +322,8 @@ def main():
     size = args.size or dict(tight=24, native=48, dense=128)[args.input]
     if args.mask_context and args.input == 'tight':
         raise SystemExit('--mask-context applies to --input native / dense')
+    if args.pool and not dense:
+        raise SystemExit('--pool applies to --input dense only')
     xtr, ytr = load_boxes(
         osp.join(args.data_root, args.train_dir), args.scale, size, native,
         copies=args.copies if dense else 0, seed=args.seed,
