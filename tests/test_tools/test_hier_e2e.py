@@ -170,3 +170,34 @@ def test_hier_vs_flat_same_budget_and_table(monkeypatch):
     table = hvf.paper_tables(results)
     assert '+27.50' in table and '+30.00' in table and '+17.50' in table
     assert 'GTSDB outlines' in table and 'hier soft' in table
+
+
+def test_hier_vs_flat_copy_paste_for_every_gtsdb_model(monkeypatch):
+    """The main job's config pastes GTSDB boxes: the comparison refuses
+    flat baselines without it, and ``--gtsdb-copy-paste`` gives it to
+    every model that trains on GTSDB, once."""
+    import argparse
+
+    import pytest
+    hvf = _hier_vs_flat(monkeypatch)
+    monkeypatch.chdir(osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+        __file__)))))
+    main_job = \
+        'configs/hier/hier_r18-tiny-d8_1xb4-2000i_synthetic-cvg-128x128.py'
+    paths = dict(hvf.MODELS, hier=main_job)
+    args = argparse.Namespace(iters=16, seed=0, num_workers=0,
+                              data_root='data/synthetic', gtsdb_copy_paste=0)
+    cfgs = {name: hvf.derive_config(path, args)
+            for name, path in paths.items()}
+    with pytest.raises(ValueError, match='copy-paste of GTSDB boxes'):
+        hvf.check_same_budget(cfgs)
+    args.gtsdb_copy_paste = 4
+    cfgs = {name: hvf.derive_config(path, args)
+            for name, path in paths.items()}
+    hvf.check_same_budget(cfgs)
+    for name in ('hier', 'flat_joint', 'flat_gtsdb'):
+        steps = [t['type'] for t in hvf._gtsdb_train_pipelines(cfgs[name])[0]]
+        assert steps.count('BoxCopyPaste') == 1, name
+        assert steps[-2:] == ['BoxCopyPaste', 'PackHierSegInputs'], name
+        assert hvf._copy_paste(cfgs[name])[0][0]['max_num_pasted'] == 4
+    assert hvf._gtsdb_train_pipelines(cfgs['flat_cityscapes']) == []

@@ -104,6 +104,11 @@ def parse_args():
     parser.add_argument(
         '--num-workers', type=int, default=2, help='dataloader workers')
     parser.add_argument(
+        '--gtsdb-copy-paste', type=int, default=0, metavar='N',
+        help='paste up to N GTSDB boxes from earlier crops into every '
+        'GTSDB training crop of every model (BoxCopyPaste), unless its '
+        'config already does; 0: as the configs say')
+    parser.add_argument(
         '--skip-train', action='store_true',
         help='test the checkpoints already in --work-dir')
     return parser.parse_args()
@@ -151,7 +156,25 @@ def derive_config(path: str, args) -> Config:
         for name in _dataset_names(cfg) if name in LEVEL_DATASETS
     ]
     cfg.test_evaluator = [metric] + levels
+    if getattr(args, 'gtsdb_copy_paste', 0):
+        for pipeline in _gtsdb_train_pipelines(cfg):
+            if not any(t['type'] == 'BoxCopyPaste' for t in pipeline):
+                pipeline.insert(-1, dict(type='BoxCopyPaste',
+                                         max_num_pasted=args.gtsdb_copy_paste))
     return cfg
+
+
+def _gtsdb_train_pipelines(cfg: Config) -> list:
+    """The pipelines of the GTSDB datasets ``cfg`` trains on."""
+    ds = cfg.train_dataloader.dataset
+    items = ds.datasets if ds.get('type') == 'HierConcatDataset' else [ds]
+    return [item.pipeline for item in items if item.type == 'GTSDBDataset']
+
+
+def _copy_paste(cfg: Config) -> list:
+    """The ``BoxCopyPaste`` steps of each GTSDB training pipeline."""
+    return [[t for t in pipeline if t['type'] == 'BoxCopyPaste']
+            for pipeline in _gtsdb_train_pipelines(cfg)]
 
 
 def check_same_budget(cfgs: dict) -> None:
@@ -167,6 +190,12 @@ def check_same_budget(cfgs: dict) -> None:
                                  f'{ref[key]} vs {cfg[key]}')
         if ref.train_dataloader.batch_size != cfg.train_dataloader.batch_size:
             raise ValueError(f'{names[0]} and {name} differ in batch size')
+        if _gtsdb_train_pipelines(ref) and _gtsdb_train_pipelines(cfg) \
+                and _copy_paste(ref)[0] != _copy_paste(cfg)[0]:
+            raise ValueError(
+                f'{names[0]} and {name} differ in the copy-paste of GTSDB '
+                f'boxes: {_copy_paste(ref)[0]} vs {_copy_paste(cfg)[0]} '
+                '(--gtsdb-copy-paste N gives it to every model)')
         sampler = cfg.train_dataloader.sampler
         if sampler.type == ref.train_dataloader.sampler.type and \
                 sampler != ref.train_dataloader.sampler:
