@@ -80,7 +80,10 @@ class BoxCopyPaste(BaseTransform):
     Place it after the crop, on a box dataset whose labelled pixels are
     the boxes (``BoxToMask``, weak or per-pixel codes): the pasted signs
     keep their native scale, since every sample went through the same
-    resize. Regions touching the crop's border are not cached.
+    resize. Regions touching the crop's border are not cached. The cache
+    is augmentation state, not training state: it is not saved in
+    checkpoints and refills from the first samples after a resume (as
+    mmdet's ``CachedMosaic``).
 
     Required keys: ``img``, ``gt_seg_map``. Modified keys: ``img``,
     ``gt_seg_map``.
