@@ -114,16 +114,21 @@ def parse_args():
     return parser.parse_args()
 
 
+def _sources(dataset) -> list:
+    """The datasets of a ``HierConcatDataset`` config, else ``[dataset]``."""
+    if dataset.get('type') == 'HierConcatDataset':
+        return dataset.datasets
+    return [dataset]
+
+
 def _dataset_names(cfg: Config) -> list:
     """``dataset_name`` of every test dataset (mmhier defaults when unset)."""
     defaults = dict(HierCityscapesDataset='cityscapes',
                     HierMapillaryVistasDataset='mapillary_vistas',
                     GTSDBDataset='gtsdb',
                     CityscapesExtendedDataset='cityscapes_extended')
-    ds = cfg.test_dataloader.dataset
-    items = ds.datasets if ds.get('type') == 'HierConcatDataset' else [ds]
     names = []
-    for item in items:
+    for item in _sources(cfg.test_dataloader.dataset):
         names.append(item.get('dataset_name', defaults.get(item.type)))
     return names
 
@@ -166,9 +171,8 @@ def derive_config(path: str, args) -> Config:
 
 def _gtsdb_train_pipelines(cfg: Config) -> list:
     """The pipelines of the GTSDB datasets ``cfg`` trains on."""
-    ds = cfg.train_dataloader.dataset
-    items = ds.datasets if ds.get('type') == 'HierConcatDataset' else [ds]
-    return [item.pipeline for item in items if item.type == 'GTSDBDataset']
+    return [item.pipeline for item in _sources(cfg.train_dataloader.dataset)
+            if item.type == 'GTSDBDataset']
 
 
 def _copy_paste(cfg: Config) -> list:
