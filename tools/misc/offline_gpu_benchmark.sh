@@ -23,6 +23,16 @@
 # cost hierarchical vs FCN (train images/s FCN / hierarchical). Tested on
 # one NVIDIA H100 with Python 3.12 / torch 2.11 (C++17 sufficed there; the
 # C++20 patch of tools/setup_env.sh is applied when torch's headers ask).
+# Options (environment):
+#   MMCV_OPS=none   skip the mmcv build (minutes on 16 cores): install mmcv's
+#                   Python files from the sdist and a placeholder mmcv._ext
+#                   whose every function raises when called. mmseg imports
+#                   mmcv.ops, but the ResNet-D8 models benchmarked here call
+#                   no mmcv op (a call would stop the run with that error).
+#   BENCH_RUNS      benchmark.py runs (default: hier_b1 hier_b1_cl
+#                   hier_b16_cl fcn_b1); FULL=0 or FAST_ONLY=1: none
+#   FAST_RUNS       fast-path runs (default: all seven below); FAST=0: none
+#   DEVICE          cuda (default) or cpu, to dry-run the script here
 set -u
 W=${W:-$1}
 OUT=${OUT:-benchmark_out}
@@ -62,8 +72,28 @@ print(' '.join(out))
 PY
 )
 echo "installing: $(for f in $MISS; do basename $f; done | tr '\n' ' ')"
-$PY -m pip install -q --no-index --no-deps --no-compile $MISS || el "pip install failed"
-if ls $W/mmcv/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+[ -z "$MISS" ] || $PY -m pip install -q --no-index --no-deps --no-compile $MISS || el "pip install failed"
+if [ "${MMCV_OPS:-build}" = none ]; then
+  el "== mmcv Python files without compiled ops (MMCV_OPS=none)"
+  SITE=${MMCV_SITE:-/tmp/mmcv_site}; rm -rf "$SITE" /tmp/b_py; mkdir -p "$SITE" /tmp/b_py
+  tar xzf "$1"/mmcv-2.1.0.tar.gz -C /tmp/b_py && cp -r /tmp/b_py/mmcv-2.1.0/mmcv "$SITE"/
+  cat > "$SITE"/mmcv/_ext.py <<'EXT'
+"""Placeholder for mmcv's compiled ops, which this install did not build
+(offline_gpu_benchmark.sh with MMCV_OPS=none): every op raises when called."""
+
+
+def __getattr__(name):
+    if name.startswith('__'):
+        raise AttributeError(name)
+
+    def missing(*args, **kwargs):
+        raise RuntimeError(f'mmcv op {name!r} was called, but mmcv was '
+                           'installed without its compiled ops '
+                           '(MMCV_OPS=none); rerun with MMCV_OPS=build')
+    return missing
+EXT
+  export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
+elif ls $W/mmcv/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
   el "== install carried mmcv wheel"; $PY -m pip install -q --no-index --no-deps $W/mmcv/mmcv-2.1.0-*.whl
 else
   el "== build mmcv wheel (CPU ops)"
@@ -78,22 +108,29 @@ fi
 # transformers 5.x (preinstalled there) breaks mmpretrain 1.2's multimodal imports
 $PY -m pip uninstall -q -y transformers
 el "== import check"
-PYTHONPATH=. $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
+PYTHONPATH=.:${PYTHONPATH:-} $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
 el "== benchmark"
 ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}
 if [ "${FAST_ONLY:-0}" = 1 ]; then FULL=0; fi
 bench() {  # bench NAME CONFIG [benchmark.py options]
   local name=$1 config=$2; shift 2
   el "-- $name"
-  PYTHONPATH=. $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
-    --iters "$ITERS" --warmup "$WARMUP" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
+  PYTHONPATH=.:${PYTHONPATH:-} $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
+    --iters "$ITERS" --warmup "$WARMUP" --device "${DEVICE:-cuda}" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
 }
-[ "${FAST_ONLY:-0}" = 1 ] || bench hier_b1 $CONFIG
-if [ "${FULL:-1}" = 1 ]; then
-  FLAT=${FLAT:-configs/flat/flat_r50-d8_1xb4-160k_cvg-512x706.py}
-  bench hier_b1_cl $CONFIG --channels-last
-  bench hier_b16_cl $CONFIG --channels-last --test-batch 16
-  bench fcn_b1 $FLAT
+FLAT=${FLAT:-configs/flat/flat_r50-d8_1xb4-160k_cvg-512x706.py}
+BENCH_RUNS=${BENCH_RUNS:-hier_b1 hier_b1_cl hier_b16_cl fcn_b1}
+if [ "${FAST_ONLY:-0}" = 1 ] || [ "${FULL:-1}" = 0 ]; then BENCH_RUNS=; fi
+for run in $BENCH_RUNS; do
+  case $run in
+    hier_b1) bench hier_b1 $CONFIG ;;
+    hier_b1_cl) bench hier_b1_cl $CONFIG --channels-last ;;
+    hier_b16_cl) bench hier_b16_cl $CONFIG --channels-last --test-batch 16 ;;
+    fcn_b1) bench fcn_b1 $FLAT ;;
+    *) el "unknown BENCH_RUNS entry $run"; exit 3 ;;
+  esac
+done
+if [ -n "$BENCH_RUNS" ]; then
   el "== summary"
   $PY - "$OUT" <<'PY'
 import re, sys
@@ -122,21 +159,28 @@ fi
 fast() {  # fast NAME [fast_inference.py options]
   local name=$1; shift
   el "-- fast $name"
-  PYTHONPATH=. $PY tools/benchmarks/fast_inference.py "$CONFIG" --shape 520 706 \
-    --iters "$ITERS" --warmup "$WARMUP" --device cuda "$@" 2>&1 | tee "$OUT/fast_$name.txt"
+  PYTHONPATH=.:${PYTHONPATH:-} $PY tools/benchmarks/fast_inference.py "$CONFIG" --shape 520 706 \
+    --iters "$ITERS" --warmup "$WARMUP" --device "${DEVICE:-cuda}" "$@" 2>&1 | tee "$OUT/fast_$name.txt"
 }
-if [ "${FAST:-1}" = 1 ]; then
-  el "== fast PyTorch path"
-  fast fp32
-  fast fp16 --amp fp16
-  fast fp16_cl --amp fp16 --channels-last
-  fast fp16_cl_graph --amp fp16 --channels-last --cuda-graph
-  fast fp32_cl_graph --channels-last --cuda-graph
-  # from JPEG files: decoding on the host too (loading threads: one per
-  # image of a batch, at most the cores; then none, to see what they give)
-  fast fp16_cl_graph_files --amp fp16 --channels-last --cuda-graph --from-files
-  fast fp16_cl_graph_files_1thread --amp fp16 --channels-last --cuda-graph \
-    --from-files --num-workers 0
+# from JPEG files (_files): decoding on the host too, in loading threads (one
+# per image of a batch, at most the cores; _1thread: none, to see what they give)
+FAST_RUNS=${FAST_RUNS:-fp32 fp16 fp16_cl fp16_cl_graph fp32_cl_graph fp16_cl_graph_files fp16_cl_graph_files_1thread}
+if [ "${FAST:-1}" = 0 ]; then FAST_RUNS=; fi
+[ -z "$FAST_RUNS" ] || el "== fast PyTorch path"
+for run in $FAST_RUNS; do
+  case $run in
+    fp32) fast fp32 ;;
+    fp16) fast fp16 --amp fp16 ;;
+    fp16_cl) fast fp16_cl --amp fp16 --channels-last ;;
+    fp16_cl_graph) fast fp16_cl_graph --amp fp16 --channels-last --cuda-graph ;;
+    fp32_cl_graph) fast fp32_cl_graph --channels-last --cuda-graph ;;
+    fp16_cl_graph_files) fast fp16_cl_graph_files --amp fp16 --channels-last --cuda-graph --from-files ;;
+    fp16_cl_graph_files_1thread) fast fp16_cl_graph_files_1thread --amp fp16 --channels-last \
+      --cuda-graph --from-files --num-workers 0 ;;
+    *) el "unknown FAST_RUNS entry $run"; exit 3 ;;
+  esac
+done
+if [ -n "$FAST_RUNS" ]; then
   el "== fast summary (images/s, end to end)"
   grep -H "images/s end-to-end" $OUT/fast_*.txt | sed "s|$OUT/fast_||; s|.txt:| |"
 fi
