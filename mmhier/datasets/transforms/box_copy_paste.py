@@ -16,7 +16,7 @@ wrap), and mmseg has no copy-paste. Like mmdet 3.x's ``CachedMosaic`` this
 transform keeps a cache of earlier samples inside the transform (one per
 dataloader worker), so it is a plain pipeline step.
 """
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import mmcv
@@ -25,6 +25,11 @@ from mmcv.transforms import BaseTransform
 from mmcv.transforms.utils import cache_randomness
 
 from mmhier.registry import TRANSFORMS
+
+#: Region caches shared by name between the ``BoxCopyPaste`` instances of
+#: one process (each dataloader worker has its own): the box dataset's
+#: pipeline fills one, the per-pixel datasets' pipelines paste from it.
+_SHARED_CACHES: Dict[str, List[Tuple[np.ndarray, np.ndarray]]] = {}
 
 
 def labelled_patches(img: np.ndarray,
@@ -85,6 +90,15 @@ class BoxCopyPaste(BaseTransform):
     checkpoints and refills from the first samples after a resume (as
     mmdet's ``CachedMosaic``).
 
+    **Into other datasets.** Instances with the same ``cache_name`` share
+    one cache per process. With ``fill_cache=False`` and
+    ``paste_over='any'`` in the pipeline of a per-pixel dataset (after its
+    crop, at the same resize scale), the box dataset's regions are pasted
+    over its labels, e.g. GTSDB signs with their weak codes onto Cityscapes
+    streets. All datasets share one node-space code map, so the loss
+    treats a pasted pixel exactly as in its own dataset (weak codes never
+    train the root). The occluded per-pixel labels are replaced.
+
     Required keys: ``img``, ``gt_seg_map``. Modified keys: ``img``,
     ``gt_seg_map``.
 
@@ -100,6 +114,17 @@ class BoxCopyPaste(BaseTransform):
             (bilinear image, nearest labels). None keeps the native scale.
             Defaults to None.
         ignore_index (int): Value of unlabelled pixels. Defaults to 255.
+        cache_name (str, optional): Share the cache with every instance of
+            this name in the process. None: a cache of this instance.
+            Defaults to None.
+        fill_cache (bool): Add the incoming sample's regions to the cache.
+            False on a pipeline that only pastes from a shared cache.
+            Defaults to True.
+        paste_over (str): Where a region may land: ``'unlabelled'`` only on
+            ``ignore_index`` pixels (a box dataset's background);
+            ``'any'`` over any label (a densely labelled crop), but not
+            over a region pasted into the same sample. Defaults to
+            ``'unlabelled'``.
     """
 
     def __init__(self,
@@ -109,7 +134,10 @@ class BoxCopyPaste(BaseTransform):
                  max_tries: int = 10,
                  min_pixels: int = 16,
                  scale_range: Optional[Tuple[float, float]] = None,
-                 ignore_index: int = 255) -> None:
+                 ignore_index: int = 255,
+                 cache_name: Optional[str] = None,
+                 fill_cache: bool = True,
+                 paste_over: str = 'unlabelled') -> None:
         if max_num_pasted < 0:
             raise ValueError(
                 f'max_num_pasted must be >= 0, got {max_num_pasted}')
@@ -130,9 +158,33 @@ class BoxCopyPaste(BaseTransform):
         self.max_cached = max_cached
         self.prob = prob
         self.max_tries = max_tries
+        if paste_over not in ('unlabelled', 'any'):
+            raise ValueError("paste_over must be 'unlabelled' or 'any', got "
+                             f'{paste_over!r}')
+        if not fill_cache and cache_name is None:
+            raise ValueError('fill_cache=False needs a cache_name to paste '
+                             'from (a cache nothing fills stays empty)')
         self.min_pixels = min_pixels
         self.ignore_index = ignore_index
-        self.cache: List[Tuple[np.ndarray, np.ndarray]] = []
+        self.cache_name = cache_name
+        self.fill_cache = fill_cache
+        self.paste_over = paste_over
+        self._own_cache: List[Tuple[np.ndarray, np.ndarray]] = []
+
+    @property
+    def cache(self) -> List[Tuple[np.ndarray, np.ndarray]]:
+        """The cached ``(image patch, label patch)`` regions, oldest first
+        (shared with the instances of the same ``cache_name``)."""
+        if self.cache_name is None:
+            return self._own_cache
+        return _SHARED_CACHES.setdefault(self.cache_name, [])
+
+    @cache.setter
+    def cache(self, regions: List[Tuple[np.ndarray, np.ndarray]]) -> None:
+        if self.cache_name is None:
+            self._own_cache = regions
+        else:
+            _SHARED_CACHES[self.cache_name] = regions
 
     def _rescaled(self, patch_img: np.ndarray,
                   patch_seg: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -160,12 +212,18 @@ class BoxCopyPaste(BaseTransform):
             raise ValueError(
                 f'BoxCopyPaste: image {img.shape[:2]} and gt_seg_map '
                 f'{seg.shape} differ in size ({results.get("img_path")})')
-        incoming = labelled_patches(img, seg, self.ignore_index,
-                                    self.min_pixels)
+        incoming = labelled_patches(
+            img, seg, self.ignore_index,
+            self.min_pixels) if self.fill_cache else []
         num, picks = self._draw()
         if num:
             img, seg = img.copy(), seg.copy()
             height, width = seg.shape
+            # where a region may not land: labelled pixels, or (over any
+            # label) the regions pasted into this sample so far
+            taken = seg != self.ignore_index \
+                if self.paste_over == 'unlabelled' \
+                else np.zeros(seg.shape, dtype=bool)
             for k in picks:
                 patch_img, patch_seg = self._rescaled(*self.cache[k])
                 h, w = patch_seg.shape
@@ -175,14 +233,17 @@ class BoxCopyPaste(BaseTransform):
                 for _ in range(self.max_tries):
                     y = np.random.randint(0, height - h + 1)
                     x = np.random.randint(0, width - w + 1)
-                    window = seg[y:y + h, x:x + w]
-                    if (window[inside] == self.ignore_index).all():
-                        window[inside] = patch_seg[inside]
+                    taken_window = taken[y:y + h, x:x + w]
+                    if not taken_window[inside].any():
+                        seg[y:y + h, x:x + w][inside] = patch_seg[inside]
                         img[y:y + h, x:x + w][inside] = patch_img[inside]
+                        taken_window[inside] = True
                         break
             results['img'], results['gt_seg_map'] = img, seg
-        self.cache.extend(incoming)
-        del self.cache[:max(0, len(self.cache) - self.max_cached)]
+        if incoming:
+            cache = self.cache
+            cache.extend(incoming)
+            del cache[:max(0, len(cache) - self.max_cached)]
         return results
 
     def __repr__(self) -> str:
@@ -190,4 +251,7 @@ class BoxCopyPaste(BaseTransform):
                 f'{self.max_num_pasted}, max_cached={self.max_cached}, '
                 f'prob={self.prob}, max_tries={self.max_tries}, '
                 f'min_pixels={self.min_pixels}, '
-                f'scale_range={self.scale_range})')
+                f'scale_range={self.scale_range}, '
+                f'cache_name={self.cache_name!r}, '
+                f'fill_cache={self.fill_cache}, '
+                f'paste_over={self.paste_over!r})')

@@ -125,3 +125,72 @@ def test_scale_range_resizes_the_pasted_region():
     assert sizes == {(6, 8, 48)}  # twice the side, four times the area
     with pytest.raises(ValueError, match='scale_range'):
         BoxCopyPaste(scale_range=(1.5, 1.0))
+
+
+@pytest.fixture
+def shared_caches(monkeypatch):
+    from mmhier.datasets.transforms import box_copy_paste
+    caches = {}
+    monkeypatch.setattr(box_copy_paste, '_SHARED_CACHES', caches)
+    return caches
+
+
+def test_shared_cache_pastes_boxes_over_a_dense_crop(shared_caches):
+    np.random.seed(1)
+    box_side = BoxCopyPaste(max_num_pasted=0, min_pixels=1,
+                            cache_name='signs')
+    dense_side = TRANSFORMS.build(
+        dict(type='BoxCopyPaste', max_num_pasted=4, min_pixels=1,
+             cache_name='signs', fill_cache=False, paste_over='any'))
+    # 'road' everywhere but a void frame (a region a filling pipeline
+    # would cache)
+    dense = np.full((16, 16), I, np.uint8)
+    dense[1:-1, 1:-1] = 2
+    # the cache is empty until the box dataset's pipeline has run
+    out = dense_side(_sample(dense))
+    np.testing.assert_array_equal(out['gt_seg_map'], dense)
+    box = np.full((16, 16), I, np.uint8)
+    box[2:5, 3:7] = 200  # a 3x4 weak box
+    box_side(_sample(box))
+    assert len(shared_caches['signs']) == 1
+    assert dense_side.cache is shared_caches['signs']
+    pasted_total = 0
+    for _ in range(20):
+        out = dense_side(_sample(dense))
+        res = out['gt_seg_map']
+        boxes = res == 200
+        # pasted over the road: image and weak label of the box, the rest
+        # of the crop keeps its labels
+        assert (out['img'][boxes] == 200).all()
+        np.testing.assert_array_equal(res[~boxes], dense[~boxes])
+        assert (out['img'][~boxes & (dense == 2)] == 2).all()
+        # whole 3x4 boxes that never overlap one another
+        assert boxes.sum() % 12 == 0 and boxes.sum() <= 4 * 12
+        pasted_total += boxes.sum() // 12
+    # 0..4 per call, uniform: 40 expected over 20 calls
+    assert 20 <= pasted_total <= 60
+    # the dense pipeline adds nothing to the shared cache
+    assert len(shared_caches['signs']) == 1
+
+
+def test_paste_over_any_keeps_pasted_regions_apart(shared_caches):
+    np.random.seed(2)
+    t = BoxCopyPaste(max_num_pasted=8, min_pixels=1, cache_name='c',
+                     fill_cache=False, paste_over='any', max_tries=50)
+    # two 4x4 boxes of class 9 in the cache: 8 fit at most 4 times in 8x8
+    patch = (np.full((4, 4, 3), 9, np.uint8), np.full((4, 4), 9, np.uint8))
+    shared_caches['c'] = [patch]
+    counts = []
+    for _ in range(10):
+        res = t(_sample(np.full((8, 8), 1, np.uint8)))['gt_seg_map']
+        nines = int((res == 9).sum())
+        assert nines % 16 == 0 and nines <= 64
+        counts.append(nines // 16)
+    assert max(counts) >= 2  # several boxes pasted, none overlapping
+
+
+def test_shared_cache_arguments_checked():
+    with pytest.raises(ValueError, match='cache_name'):
+        BoxCopyPaste(fill_cache=False)
+    with pytest.raises(ValueError, match='paste_over'):
+        BoxCopyPaste(paste_over='everywhere')
