@@ -9,6 +9,9 @@
 #          mmpretrain==1.2.0 torch-pruning==1.6.1 addict yapf termcolor ftfy \
 #          regex prettytable rich ... "setuptools<70" wheel ninja
 #        pip download --no-binary :all: --no-deps -d WHEELS mmcv==2.1.0
+#      (pip prepares the sdist's metadata and stops where setuptools >= 70
+#      lacks pkg_resources: run it where setuptools < 70 is installed, or
+#      save the sdist's URL from `pip download -vv ...` with any client)
 #   2. copy WHEELS and the repository to the GPU machine, then from the
 #      repository root:  OUT=results bash tools/misc/offline_gpu_benchmark.sh WHEELS
 # Installs only the wheels whose package is missing (--no-deps), builds mmcv
