@@ -118,6 +118,49 @@ def test_box_copy_paste_pastes_gtsdb_boxes_and_trains(synthetic_root, tool,
     assert (work / 'iter_2.pth').is_file()
 
 
+def test_box_copy_paste_into_street_crops_and_trains(
+        synthetic_root, tool, tmp_path, monkeypatch):
+    """The paste-into-every-crop ablation: once the GTSDB pipeline has run,
+    Cityscapes crops hold GTSDB weak codes (their own crops have none), and
+    it trains through tools/train.py."""
+    import numpy as np
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from mmhier.datasets.transforms import box_copy_paste
+    from mmhier.registry import DATASETS
+
+    monkeypatch.setattr(box_copy_paste, '_SHARED_CACHES', {})
+    paste_cfg = 'configs/hier/ablations/hier_tiny_box-copy-paste-all.py'
+    init_default_scope('mmhier')
+    sources = Config.fromfile(paste_cfg).train_dataloader.dataset.datasets
+    datasets = {}
+    for name, cfg in zip(('cityscapes', 'gtsdb'), (sources[0], sources[2])):
+        cfg.data_root = osp.join(synthetic_root, name)
+        datasets[name] = DATASETS.build(cfg)
+    np.random.seed(0)
+
+    def codes(name, i):
+        sample = datasets[name][i % len(datasets[name])]['data_samples']
+        seg = sample.gt_sem_seg.data.numpy()[0]
+        return seg[seg != 255]
+
+    assert box_copy_paste._SHARED_CACHES.get('gtsdb', []) == []
+    # GTSDB labels are weak codes only: the smallest is >= the first one
+    weak_offset = min(int(codes('gtsdb', i).min()) for i in range(8))
+    assert len(box_copy_paste._SHARED_CACHES['gtsdb']) > 0
+    weak_pixels = [int((codes('cityscapes', i) >= weak_offset).sum())
+                   for i in range(12)]
+    # up to 4 regions per crop (2 on average): most crops get some
+    assert sum(n > 0 for n in weak_pixels) >= 6, weak_pixels
+
+    work = tmp_path / 'work'
+    out = tool('tools/train.py', paste_cfg, '--work-dir', str(work),
+               *_options(synthetic_root)).stdout
+    assert 'decode.loss_hier.traffic_sign_front' in out
+    assert (work / 'iter_2.pth').is_file()
+
+
 def _hier_vs_flat(monkeypatch):
     from tool_runs import REPO, load_tool_module
 
