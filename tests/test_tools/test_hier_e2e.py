@@ -82,11 +82,11 @@ def test_train_test_infer_three_datasets(synthetic_root, tool, tmp_path):
     assert mmcv.imread(str(pngs[0])).shape == (h, 5 * w, 3)
 
 
-def test_box_copy_paste_pastes_gtsdb_boxes_and_trains(synthetic_root, tool,
-                                                      tmp_path):
+def test_box_copy_paste_pastes_gtsdb_boxes(synthetic_root):
     """The copy-paste ablation: its GTSDB pipeline puts more labelled
-    regions into a crop than the plain one, and it trains through
-    tools/train.py."""
+    regions into a crop than the plain one (it trains through
+    tools/train.py in the paste-into-every-crop test below, whose config
+    pastes into GTSDB crops the same way)."""
     import cv2
     import numpy as np
     from mmengine.config import Config
@@ -110,12 +110,6 @@ def test_box_copy_paste_pastes_gtsdb_boxes_and_trains(synthetic_root, tool,
         regions[name] = np.mean(counts[8:])  # once the cache has filled
     # up to 4 pasted (2 on average) where they fit
     assert regions['paste'] >= regions['plain'] + 1.0, regions
-
-    work = tmp_path / 'work'
-    out = tool('tools/train.py', paste_cfg, '--work-dir', str(work),
-               *_options(synthetic_root)).stdout
-    assert 'decode.loss_hier.traffic_sign_front' in out
-    assert (work / 'iter_2.pth').is_file()
 
 
 def test_box_copy_paste_into_street_crops_and_trains(
