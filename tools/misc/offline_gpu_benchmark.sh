@@ -110,15 +110,18 @@ else
 fi
 # transformers 5.x (preinstalled there) breaks mmpretrain 1.2's multimodal imports
 $PY -m pip uninstall -q -y transformers
+# the repository (and, with MMCV_OPS=none, the mmcv files) on the path of
+# every Python step below
+export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
 el "== import check"
-PYTHONPATH=.:${PYTHONPATH:-} $PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
+$PY -c "import mmcv, mmcv.ops, mmengine, mmseg, mmhier; print('mmcv', mmcv.__version__, 'mmengine', mmengine.__version__, 'mmseg', mmseg.__version__, 'mmhier ok')" || { el "import failed"; exit 2; }
 el "== benchmark"
 ITERS=${ITERS:-50}; WARMUP=${WARMUP:-10}
 if [ "${FAST_ONLY:-0}" = 1 ]; then FULL=0; fi
 bench() {  # bench NAME CONFIG [benchmark.py options]
   local name=$1 config=$2; shift 2
   el "-- $name"
-  PYTHONPATH=.:${PYTHONPATH:-} $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
+  $PY tools/benchmarks/benchmark.py "$config" --shape 520 706 \
     --iters "$ITERS" --warmup "$WARMUP" --device "${DEVICE:-cuda}" "$@" 2>&1 | tee "$OUT/bench_$name.txt"
 }
 FLAT=${FLAT:-configs/flat/flat_r50-d8_1xb4-160k_cvg-512x706.py}
@@ -162,7 +165,7 @@ fi
 fast() {  # fast NAME [fast_inference.py options]
   local name=$1; shift
   el "-- fast $name"
-  PYTHONPATH=.:${PYTHONPATH:-} $PY tools/benchmarks/fast_inference.py "$CONFIG" --shape 520 706 \
+  $PY tools/benchmarks/fast_inference.py "$CONFIG" --shape 520 706 \
     --iters "$ITERS" --warmup "$WARMUP" --device "${DEVICE:-cuda}" "$@" 2>&1 | tee "$OUT/fast_$name.txt"
 }
 # from JPEG files (_files): decoding on the host too, in loading threads (one
