@@ -46,7 +46,7 @@ from prettytable import PrettyTable
 from torch import Tensor
 
 from mmhier.registry import METRICS
-from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy import IGNORE_INDEX, LabelTree
 from mmhier.taxonomy.decision import greedy_decision
 
 
@@ -253,7 +253,7 @@ class HierIoUMetric(IoUMetric):
                 tree.code_to_dataset(dataset_name).astype(np.int64))
             if weak_labels == 'ignore':
                 self.code_to_dataset[torch.from_numpy(
-                    np.asarray(tree.code_is_weak, bool))] = 255
+                    np.asarray(tree.code_is_weak, bool))] = IGNORE_INDEX
 
     def fair_prediction(self, seg_logits: Tensor) -> Tensor:
         """Paper's fair protocol: a pixel predicted as a coarse class whose
@@ -317,9 +317,10 @@ class HierIoUMetric(IoUMetric):
             if self.dataset_name is not None:
                 num = len(self.dataset_classes)
                 gt = self.code_to_dataset[codes]
-                gt = torch.where(gt == 255, torch.full_like(gt, -1), gt)
+                gt = torch.where(gt == IGNORE_INDEX, torch.full_like(gt, -1),
+                                 gt)
                 p = self.node_to_dataset[pred_node]
-                p = torch.where(p == 255, torch.full_like(p, num), p)
+                p = torch.where(p == IGNORE_INDEX, torch.full_like(p, num), p)
                 result['dataset'] = confusion_matrix(
                     gt.reshape(-1), p.reshape(-1), num, num + 1)
             self.results.append(result)

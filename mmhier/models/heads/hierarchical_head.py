@@ -450,7 +450,8 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             for key, value in items.items():
                 loss[key] = loss[key] + value if key in loss else value
         with torch.no_grad():
-            leaf_label = self.code_to_leaf[seg_label.clamp(0, 255)]
+            leaf_label = self.code_to_leaf[seg_label.clamp(
+                0, len(self.code_to_leaf) - 1)]
             loss['acc_seg'] = accuracy(
                 self.leaf_log_probs(cls_logits),
                 leaf_label,

@@ -34,7 +34,7 @@ from mmengine.logging import MessageHub
 from torch import Tensor
 
 from mmhier.registry import MODELS
-from mmhier.taxonomy import LabelTree
+from mmhier.taxonomy import IGNORE_INDEX, LabelTree
 from .tree_loss import TreeBoundLoss
 
 OptionalTensors = Optional[Sequence[Optional[Tensor]]]
@@ -361,13 +361,14 @@ class HierarchicalLoss(TreeBoundLoss):
                 cls_logits: Union[Tensor, Sequence[Tensor]],
                 seg_label: Tensor,
                 dataset_names: Optional[Sequence[Optional[str]]] = None,
-                ignore_index: int = 255,
+                ignore_index: int = IGNORE_INDEX,
                 **kwargs) -> Dict[str, Tensor]:
         """Args:
             cls_logits (Tensor | Sequence[Tensor]): ``[B, S, H, W]``
                 concatenated logits or one ``[B, K_j, H, W]`` per classifier.
             seg_label (Tensor): ``[B, H, W]`` node-space codes
-                (``ignore_index`` must be the encoding's 255).
+                (``ignore_index`` must be the encoding's ``IGNORE_INDEX``,
+                255).
             dataset_names (Sequence[str | None], optional): Per image.
 
         Returns:
@@ -378,9 +379,10 @@ class HierarchicalLoss(TreeBoundLoss):
             batch has none).
         """
         self._check_bound()
-        if ignore_index != 255:
+        if ignore_index != IGNORE_INDEX:
             raise ValueError('HierarchicalLoss works on the node-space '
-                             f'encoding whose ignore code is 255, got '
+                             'encoding whose ignore code is '
+                             f'{IGNORE_INDEX}, got '
                              f'ignore_index={ignore_index}')
         class_weights = None
         if self._class_weight_names or self._balanced:

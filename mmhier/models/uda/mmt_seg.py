@@ -12,6 +12,7 @@ from mmengine.structures import BaseDataElement, PixelData
 from mmseg.structures import SegDataSample
 
 from mmhier.registry import MODELS
+from mmhier.taxonomy import IGNORE_INDEX
 from .mmt_base import BaseMutualMeanTeaching
 from .pseudo_labels import confidence_pseudo_labels
 
@@ -165,10 +166,10 @@ class SegMutualMeanTeaching(BaseMutualMeanTeaching):
             leaf_probs.append(head.leaf_log_probs(logits).exp())
         leaf, thresholds = confidence_pseudo_labels(
             sum(leaf_probs) / len(leaf_probs), self.pseudo_threshold,
-            self.class_balanced_portion)
-        ignore = leaf == 255
+            self.class_balanced_portion, ignore_index=IGNORE_INDEX)
+        ignore = leaf == IGNORE_INDEX
         codes = head.leaf_node[leaf.clamp(max=head.num_classes - 1)]
-        codes = codes.masked_fill(ignore, 255)
+        codes = codes.masked_fill(ignore, IGNORE_INDEX)
         return slot_probs, codes, thresholds
 
     def loss(self, inputs: torch.Tensor,
@@ -195,7 +196,7 @@ class SegMutualMeanTeaching(BaseMutualMeanTeaching):
         losses = dict()
         if tgt:
             slot_probs, codes, _ = self._seg_teacher_targets(inputs, tgt_idx)
-            losses['pseudo_ratio'] = (codes != 255).float().mean()
+            losses['pseudo_ratio'] = (codes != IGNORE_INDEX).float().mean()
         if src:
             src_labels = torch.stack(
                 [s.gt_sem_seg.data for s in src_samples]).float()
