@@ -39,7 +39,6 @@ from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
 from mmengine.structures import PixelData
 from mmseg.models.backbones.resnet import Bottleneck
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
@@ -450,10 +449,38 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             for key, value in items.items():
                 loss[key] = loss[key] + value if key in loss else value
         with torch.no_grad():
-            leaf_label = self.code_to_leaf[seg_label.clamp(
-                0, len(self.code_to_leaf) - 1)]
-            loss['acc_seg'] = accuracy(
-                self.leaf_log_probs(cls_logits),
-                leaf_label,
-                ignore_index=self.ignore_index)
+            loss['acc_seg'] = self.leaf_accuracy(cls_logits, seg_label)
         return loss
+
+    def leaf_accuracy(self, cls_logits: Sequence[Tensor],
+                      seg_label: Tensor) -> Tensor:
+        """Top-1 accuracy (%) of the leaf argmax over the pixels that have
+        a per-pixel leaf label (mmseg's ``accuracy`` of the leaf map).
+
+        The leaf log-probabilities are computed on those pixels only: on CPU
+        the full-resolution ``[B, L, H, W]`` leaf map and mmseg's ``topk``
+        over it took about a fifth of a tiny model's training step for a
+        logged number (box-only pixels have no leaf label anyway).
+
+        Args:
+            cls_logits (Sequence[Tensor]): ``[B, K_j, H, W]`` per classifier,
+                at the label size.
+            seg_label (Tensor): ``[B, H, W]`` node-space codes.
+
+        Returns:
+            Tensor: 0-100; 0 when no pixel has a leaf label.
+        """
+        leaf_label = self.code_to_leaf[seg_label.clamp(
+            0, len(self.code_to_leaf) - 1)]
+        valid = leaf_label != self.ignore_index
+        # [N, S] slot log-probabilities of the labelled pixels; on rows the
+        # dense path product (one small GEMM) is ~10x faster than the
+        # gather of leaf_log_probs, and argmax than topk
+        slot_log_probs = segment_log_softmax(
+            torch.cat(list(cls_logits), dim=1).permute(0, 2, 3, 1)[valid],
+            self.classifier_sizes)
+        if slot_log_probs.shape[0] == 0:
+            return slot_log_probs.new_zeros(())
+        pred = (slot_log_probs @ self.path_matrix.t().to(
+            slot_log_probs.dtype)).argmax(1)
+        return (pred == leaf_label[valid]).float().mean() * 100

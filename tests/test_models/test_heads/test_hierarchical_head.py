@@ -150,6 +150,36 @@ def test_loss_every_parameter_gets_grad(build_head):
     assert missing == []
 
 
+def test_leaf_accuracy_equals_mmseg_accuracy_on_the_leaf_map(build_head):
+    """``acc_seg`` is computed on the labelled pixels only; it must equal
+    mmseg's ``accuracy`` over the full-resolution leaf map."""
+    from mmseg.models.losses import accuracy
+    head = build_head()
+    torch.manual_seed(0)
+    cls_logits = [
+        torch.randn(2, k, 15, 18) for k in head.classifier_sizes
+    ]
+    # codes 1-8 of the test tree plus ignore; some codes have no leaf
+    labels = torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 255]).repeat(60)
+    seg_label = labels[torch.randperm(540)].reshape(2, 15, 18)
+    leaf_label = head.code_to_leaf[seg_label.clamp(
+        0, len(head.code_to_leaf) - 1)]
+    assert (leaf_label == head.ignore_index).any()
+    assert (leaf_label != head.ignore_index).any()
+    ref = accuracy(head.leaf_log_probs(cls_logits), leaf_label,
+                   ignore_index=head.ignore_index)
+    got = head.leaf_accuracy(cls_logits, seg_label)
+    assert abs(got.item() - ref.item()) < 1e-4
+    # by hand: the leaf argmax against the leaf label on labelled pixels
+    valid = leaf_label != head.ignore_index
+    hand = (head.leaf_log_probs(cls_logits).argmax(1)[valid] ==
+            leaf_label[valid]).float().mean() * 100
+    assert abs(got.item() - hand.item()) < 1e-4
+    # no labelled pixel (a batch of box-only crops): 0, not an error
+    none = torch.full_like(seg_label, 255)
+    assert head.leaf_accuracy(cls_logits, none).item() == 0
+
+
 def test_hybrid_upsample_exact_2x_and_bilinear_start():
     for k in (2, 3, 4, 5):
         up = HybridUpsample(3, kernel_size=k)
