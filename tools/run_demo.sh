@@ -6,7 +6,7 @@
 #    Cityscapes-Extended data in their real on-disk formats (data/synthetic);
 # 3. train the tiny hierarchical segmentor on the three datasets at once
 #    (batches of 4 = Cityscapes:Vistas:GTSDB 1:2:1, GTSDB as boxes only;
-#    2000 iterations, about 7 minutes on 2 CPU cores; the 800-iteration
+#    2000 iterations, about 6 minutes on 2 CPU cores; the 800-iteration
 #    config of the experiments takes about 3);
 # 4. evaluate the last checkpoint per dataset, each in its own label space
 #    (tools/test.py prints the table);

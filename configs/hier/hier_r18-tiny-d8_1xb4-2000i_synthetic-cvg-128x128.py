@@ -1,7 +1,7 @@
 # The tiny hierarchical model of
 # hier_r18-tiny-d8_1xb4-800i_synthetic-cvg-128x128.py (same model, data and
 # optimiser) trained 2.5 times as long, the schedule of the main job
-# (tools/run_demo.sh): about 7 minutes of training on 2 CPU cores, and
+# (tools/run_demo.sh): about 6 minutes of training on 2 CPU cores, and
 # every dataset scores higher than at 800 iterations (docs/experiments.md,
 # "Schedule length").
 #
