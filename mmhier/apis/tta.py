@@ -13,7 +13,7 @@ meta keys. So here the TTA pipeline is the TTA form of the config's *plain*
         dict(type='LoadImageFromFile'),
         dict(type='TestTimeAug', transforms=[
             [Resize at scale * r for r in tta_ratios],
-            [RandomFlip prob 0 and 1],
+            [RandomFlip prob 0 and 1],   # prob 0 only with tta_flip=False
             [dict(type='PackSegInputs', meta_keys=...)]])]
 
 (a config that writes ``tta_pipeline`` out itself keeps it),
@@ -33,12 +33,13 @@ from .hier_inference import ANNOTATION_TRANSFORMS
 
 def build_tta_pipeline(test_pipeline: List[dict],
                        tta_ratios: Sequence[float],
-                       where: str = 'test_pipeline') -> List[dict]:
+                       where: str = 'test_pipeline',
+                       flip: bool = True) -> List[dict]:
     """The TTA form of a plain ``test_pipeline``: its loading transforms,
     then ``TestTimeAug`` over its ``Resize`` at ``(int(w * r), int(h * r))``
-    for every ``r`` in ``tta_ratios``, unflipped and horizontally flipped,
-    and its packing transform. Annotation transforms are left to
-    :func:`dataset_tta_pipeline`.
+    for every ``r`` in ``tta_ratios``, unflipped and (with ``flip``)
+    horizontally flipped, and its packing transform. Annotation transforms
+    are left to :func:`dataset_tta_pipeline`.
 
     Args:
         test_pipeline (list[dict]): Loading, one ``Resize`` with a
@@ -46,6 +47,10 @@ def build_tta_pipeline(test_pipeline: List[dict],
             packing last.
         tta_ratios (Sequence[float]): Scale factors of the ``Resize``.
         where (str): Named in the errors.
+        flip (bool): Also the mirrored view of every scale (mmseg's
+            default). Off for label spaces with mirror-image classes (GTSDB's
+            'dangerous curve left' / 'right', 'keep left' / 'right', ...),
+            whose mirrored views vote for the wrong class of the pair.
 
     Returns:
         list[dict]: The TTA pipeline.
@@ -64,10 +69,9 @@ def build_tta_pipeline(test_pipeline: List[dict],
         dict(resize, scale=(int(width * r), int(height * r)))
         for r in tta_ratios
     ]
-    flips = [
-        dict(type='RandomFlip', prob=0., direction='horizontal'),
-        dict(type='RandomFlip', prob=1., direction='horizontal')
-    ]
+    flips = [dict(type='RandomFlip', prob=0., direction='horizontal')]
+    if flip:
+        flips.append(dict(type='RandomFlip', prob=1., direction='horizontal'))
     return copy.deepcopy(list(test_pipeline[:index]) + [
         dict(
             type='TestTimeAug',
@@ -116,8 +120,11 @@ def tta_config(cfg: Config) -> Config:
 
     Args:
         cfg (Config): With ``tta_model`` and ``tta_ratios`` (the TTA
-            pipeline is built from ``test_pipeline``, see
-            :func:`build_tta_pipeline`) or a ``tta_pipeline`` of its own.
+            pipeline is built from ``test_pipeline`` and the optional
+            ``tta_flip``, default True, see :func:`build_tta_pipeline`) or a
+            ``tta_pipeline`` of its own. An optional
+            ``tta_unflipped_classifiers`` becomes the TTA model's
+            ``unflipped_classifiers`` (unless it sets its own).
 
     Returns:
         Config: ``test_dataloader``'s datasets use their TTA pipelines and
@@ -134,8 +141,12 @@ def tta_config(cfg: Config) -> Config:
                            '`test_pipeline` (or `tta_pipeline`) in the '
                            'config')
         tta_pipeline = build_tta_pipeline(cfg.test_pipeline, cfg.tta_ratios,
-                                          f'{cfg.filename}: test_pipeline')
+                                          f'{cfg.filename}: test_pipeline',
+                                          flip=cfg.get('tta_flip', True))
         cfg.tta_pipeline = tta_pipeline
+    if cfg.get('tta_unflipped_classifiers'):
+        cfg.tta_model.setdefault('unflipped_classifiers',
+                                 list(cfg.tta_unflipped_classifiers))
     where = f'{cfg.filename}: tta_pipeline'
     if not _set_tta_pipelines(cfg.test_dataloader.dataset, tta_pipeline,
                               where):

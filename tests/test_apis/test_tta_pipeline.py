@@ -95,3 +95,31 @@ def test_needs_one_resize_and_ratios():
     cfg.tta_ratios = None
     with pytest.raises(KeyError, match='tta_ratios'):
         tta_config(cfg)
+
+
+def test_tta_flip_false_keeps_the_unmirrored_views_only():
+    cfg = Config.fromfile(HIER_TINY)
+    built = build_tta_pipeline(cfg.test_pipeline, cfg.tta_ratios, flip=False)
+    assert _plain(built[1]['transforms'][1]) == _plain(FLIPS[:1])
+    cfg.tta_flip = False
+    assert _plain(tta_config(cfg).tta_pipeline) == _plain(built)
+
+
+def test_shipped_sign_configs_merge_the_sign_classifier_unmirrored():
+    """The multi-dataset configs with GTSDB name the sign classifier of
+    their own tree, and tta_config hands it to the TTA model."""
+    from mmhier.taxonomy import LabelTree
+    for rel in ('configs/hier/hier_r18-tiny-d8_1xb4-2000i_synthetic-cvg-'
+                '128x128.py', 'configs/hier/hier_r50-d8_1xb4-160k_cvg-'
+                '512x706.py'):
+        cfg = Config.fromfile(osp.join(REPO, rel))
+        assert cfg.tta_unflipped_classifiers == ['traffic sign front'], rel
+        tree = LabelTree.build(cfg.model.decode_head.taxonomy)
+        assert set(cfg.tta_unflipped_classifiers) <= set(
+            tree.classifier_names), rel
+        tta = tta_config(cfg)
+        assert tta.model.type == 'HierSegTTAModel'
+        assert tta.model.unflipped_classifiers == ['traffic sign front']
+    # a config without the key keeps mmseg's plain merge
+    assert 'unflipped_classifiers' not in tta_config(
+        Config.fromfile(HIER_TINY)).model

@@ -87,6 +87,11 @@ def test_test_tta_and_infer(config, pruned, workspace, tool, tmp_path,
         glob.glob(str(tmp_path / 'tta' / '*' / 'vis_data' / 'config.py'))[0])
     assert 'TTAModel' in dumped.model.type
     assert dumped.tta_ratios == [0.5, 1.0]
+    # the GTSDB configs merge the sign classifier from unmirrored views
+    assert dumped.model.get('unflipped_classifiers') == Config.fromfile(
+        osp.join(REPO, config)).get('tta_unflipped_classifiers')
+    if '_cvg-' in config:
+        assert dumped.model.unflipped_classifiers == ['traffic sign front']
     # each source of a multi-dataset test set loads with its own pipeline
     dataset = dumped.test_dataloader.dataset
     pipelines = [d.pipeline for d in dataset.get('datasets', [dataset])]

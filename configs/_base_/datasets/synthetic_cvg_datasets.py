@@ -133,7 +133,6 @@ sign_class_subset = dict(
 
 # test-time augmentation (tools/test.py --tta, mmhier.apis.build_tta_pipeline):
 # the plain test pipeline at 0.75, 1 and 1.25 times the test scale, each also
-# mirrored; every test dataset gets it with its own annotation loaders.
-# Mirroring also mirrors sign glyphs ('bend left' <-> 'bend right'), which the
-# averaging mixes.
+# mirrored; the sign classifier merged from the unmirrored views only
+# (tta_unflipped_classifiers of cvg_datasets.py).
 tta_ratios = [0.75, 1.0, 1.25]

@@ -340,6 +340,38 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             segment_log_softmax(cls_logits, self.classifier_sizes),
             self.leaf_path_index)
 
+    def slot_log_probs(self, leaf_log_probs: Tensor) -> Tensor:
+        """Each classifier's own log-softmax back from leaf log-probabilities
+        (the inverse of :meth:`leaf_log_probs`):
+
+        .. math::
+
+            \\log p_j(s) = \\log \\sum_{l \\in leaves(s)} p(l)
+                - \\log \\sum_{l \\in leaves(j)} p(l)
+
+        for slot ``s`` of classifier ``j``. Exact for a tree softmax; for
+        e.g. resized leaf log-probabilities it gives each classifier's
+        normalised share.
+
+        Args:
+            leaf_log_probs (Tensor): ``[B, L, ...]``.
+
+        Returns:
+            Tensor: ``[B, S, ...]``, in the concatenation order of
+            ``classifier_sizes``.
+        """
+        under = self.path_matrix.t().bool()  # [S, L]: leaves below a slot
+        mass = torch.stack([
+            leaf_log_probs[:, under[s]].logsumexp(dim=1)
+            for s in range(under.shape[0])
+        ], dim=1)
+        out = torch.empty_like(mass)
+        for slots in self.classifier_slots:
+            slots = list(slots)
+            out[:, slots] = mass[:, slots] - mass[:, slots].logsumexp(
+                dim=1, keepdim=True)
+        return out
+
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
         """Leaf log-probabilities ``[B, num_leaves, 2h, 2w]``."""
         return self.leaf_log_probs(self.forward_classifiers(inputs))

@@ -10,9 +10,19 @@ log-probabilities, resized to the input by mmseg), the views' leaf
 log-probabilities are averaged (for a flat model: ``log_softmax`` of its
 logits), and the head's decision rule (``decode_head.decide``, the configured
 one) is applied once, to the merged map.
+
+Mirrored views suit classes that look alike in a mirror, not GTSDB's signs:
+a mirrored 'dangerous curve left' is a 'dangerous curve right', and the
+sign classifier, trained without flips, never saw mirrored glyphs. With
+``unflipped_classifiers`` every view's leaf log-probabilities are split back
+into each classifier's own log-softmax
+(:meth:`HierarchicalDecodeHead.slot_log_probs`), the named classifiers are
+averaged over the unmirrored views only, the others over all views (each
+renormalised), and the leaf log-probabilities are put back together along
+the tree.
 """
 from contextlib import contextmanager
-from typing import List
+from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +32,7 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList
 
 from mmhier.registry import MODELS
+from ..heads.tree_softmax import leaf_log_probs
 
 
 @contextmanager
@@ -50,7 +61,20 @@ class HierSegTTAModel(SegTTAModel):
     ``decode_head.decide`` when the head has one. Each merged data sample
     keeps the metainfo (``dataset_name``, ``img_path``, ...) and the
     ground truth of its first view, so per-dataset metrics work unchanged.
+
+    Args:
+        unflipped_classifiers (Sequence[str], optional): Classifiers of the
+            hierarchical head (tree node names, e.g. ``'traffic sign
+            front'``) whose decision is merged from the unmirrored views
+            only (see the module docstring). A flat model merges all views.
+        **kwargs: ``SegTTAModel``'s (``module``, ...).
     """
+
+    def __init__(self,
+                 unflipped_classifiers: Optional[Sequence[str]] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.unflipped_classifiers = list(unflipped_classifiers or [])
 
     def test_step(self, data) -> SampleList:
         head = getattr(self.module, 'decode_head', None)
@@ -75,15 +99,58 @@ class HierSegTTAModel(SegTTAModel):
             return super().merge_preds(data_samples_list)
         # the hierarchical head's outputs are leaf log-probabilities already
         hierarchical = hasattr(self.module.decode_head, 'decide')
+        unflipped_slots = self._unflipped_slots() if hierarchical else []
         merged = []
         for views in data_samples_list:
-            logp = torch.stack([
-                view.seg_logits.data if hierarchical else F.log_softmax(
-                    view.seg_logits.data, dim=0) for view in views
-            ]).mean(dim=0)
+            if unflipped_slots:
+                logp = self._merge_mirror_aware(views, unflipped_slots)
+            else:
+                logp = torch.stack([
+                    view.seg_logits.data if hierarchical else F.log_softmax(
+                        view.seg_logits.data, dim=0) for view in views
+                ]).mean(dim=0)
             sample = SegDataSample(metainfo=views[0].metainfo)
             sample.seg_logits = PixelData(data=logp)
             if 'gt_sem_seg' in views[0]:
                 sample.gt_sem_seg = views[0].gt_sem_seg
             merged.append(sample)
         return merged
+
+    def _unflipped_slots(self) -> List[int]:
+        """Global slot indices of ``unflipped_classifiers``."""
+        head = self.module.decode_head
+        names = list(head.tree.classifier_names)
+        slots = []
+        for name in self.unflipped_classifiers:
+            if name not in names:
+                raise KeyError(
+                    f'HierSegTTAModel: unflipped_classifiers names '
+                    f'{name!r}, not a classifier of the tree '
+                    f'{head.tree.source}; its classifiers: {names}')
+            slots += list(head.classifier_slots[names.index(name)])
+        return slots
+
+    def _merge_mirror_aware(self, views: SampleList,
+                            unflipped_slots: List[int]) -> torch.Tensor:
+        """Mean of every classifier's log-softmax over the views (the
+        ``unflipped_slots`` over the unmirrored views only), renormalised
+        per classifier, back to leaf log-probabilities."""
+        head = self.module.decode_head
+        slots = torch.stack([
+            head.slot_log_probs(view.seg_logits.data[None])[0]
+            for view in views
+        ])
+        mean = slots.mean(dim=0)
+        keep = [
+            i for i, view in enumerate(views)
+            if not view.metainfo.get('flip', False)
+        ]
+        if keep:
+            mean[unflipped_slots] = slots[keep][:, unflipped_slots].mean(
+                dim=0)
+        # each classifier's normalised geometric mean, so that the leaves
+        # put back together are a tree softmax again
+        for idx in head.classifier_slots:
+            idx = list(idx)
+            mean[idx] = F.log_softmax(mean[idx], dim=0)
+        return leaf_log_probs(mean[None], head.leaf_path_index)[0]

@@ -180,6 +180,25 @@ def test_leaf_accuracy_equals_mmseg_accuracy_on_the_leaf_map(build_head):
     assert head.leaf_accuracy(cls_logits, none).item() == 0
 
 
+def test_slot_log_probs_inverts_leaf_log_probs(build_head):
+    """Each classifier's log-softmax back from the leaf log-probabilities:
+    exact for a tree softmax, and normalised per classifier."""
+    head = build_head()
+    torch.manual_seed(0)
+    cls_logits = [torch.randn(2, k, 3, 4) for k in head.classifier_sizes]
+    leaf = head.leaf_log_probs(cls_logits)
+    slots = head.slot_log_probs(leaf)
+    expected = torch.cat([F.log_softmax(z, dim=1) for z in cls_logits],
+                         dim=1)
+    torch.testing.assert_close(slots, expected, atol=1e-5, rtol=1e-5)
+    # any leaf map (e.g. resized, not a tree softmax) gives per-classifier
+    # distributions that sum to one
+    slots = head.slot_log_probs(torch.randn_like(leaf))
+    for idx in head.classifier_slots:
+        total = slots[:, list(idx)].exp().sum(1)
+        torch.testing.assert_close(total, torch.ones_like(total))
+
+
 def test_hybrid_upsample_exact_2x_and_bilinear_start():
     for k in (2, 3, 4, 5):
         up = HybridUpsample(3, kernel_size=k)

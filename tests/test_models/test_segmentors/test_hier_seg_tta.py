@@ -132,3 +132,72 @@ def test_flat_model_averages_log_softmax():
     mean = (F.log_softmax(views[0], 0) + F.log_softmax(views[1], 0)) / 2
     torch.testing.assert_close(merged.seg_logits.data, mean)
     assert torch.equal(merged.pred_sem_seg.data, mean.argmax(0, keepdim=True))
+
+
+def test_unflipped_classifier_merged_from_unmirrored_views(greedy_model):
+    """With ``unflipped_classifiers``, the sign classifier's own
+    log-softmax is the mean over the unmirrored views, every other
+    classifier's the mean over all views, each renormalised; leaves are
+    put back together along the tree, then the head decides."""
+    model = greedy_model
+    model.decode_head.decision = 'greedy'
+    head = model.decode_head
+    torch.manual_seed(3)
+    img = torch.randint(0, 256, (3, 33, 41)).float()
+    flips = [False, True, False]
+    imgs = [img, img, img * 0.5]  # two different unmirrored views
+    data = _views(img, flips)
+    data['inputs'] = [[im.flip(-1) if f else im]
+                      for im, f in zip(imgs, flips)]
+    tta = MODELS.build(
+        dict(
+            type='HierSegTTAModel',
+            module=model,
+            unflipped_classifiers=['traffic sign front']))
+    (merged, ) = tta.test_step(data)
+    # by hand
+    head.decision = 'soft'
+    try:
+        views = [
+            model.test_step(_one_view(im, f))[0].seg_logits.data
+            for im, f in zip(imgs, flips)
+        ]
+    finally:
+        head.decision = 'greedy'
+    slots = torch.stack([head.slot_log_probs(v[None])[0] for v in views])
+    names = list(head.tree.classifier_names)
+    sign = list(head.classifier_slots[names.index('traffic sign front')])
+    root = list(head.classifier_slots[names.index('root')])
+    mean = slots.mean(0)
+    mean[sign] = (slots[0, sign] + slots[2, sign]) / 2
+    assert not torch.allclose(mean[sign], slots[:, sign].mean(0))
+    for idx in head.classifier_slots:  # renormalised per classifier
+        mean[list(idx)] = F.log_softmax(mean[list(idx)], dim=0)
+    leaf = torch.stack([
+        mean[path[path < mean.shape[0]]].sum(0)
+        for path in head.leaf_path_index
+    ])
+    torch.testing.assert_close(merged.seg_logits.data,
+                               head.decide(leaf[None])[0])
+    # the root still merges all three views (the renormalised mean of the
+    # views' log-softmaxes)
+    merged_slots = head.slot_log_probs(leaf[None])[0]
+    torch.testing.assert_close(merged_slots[root],
+                               F.log_softmax(slots[:, root].mean(0), dim=0),
+                               atol=1e-4, rtol=1e-4)
+    # without the option: the plain mean of leaf log-probabilities
+    (plain, ) = _tta(model).test_step(data)
+    torch.testing.assert_close(
+        plain.seg_logits.data,
+        head.decide(torch.stack(views).mean(0)[None])[0])
+
+
+def test_unflipped_classifiers_unknown_name_is_named(greedy_model):
+    tta = MODELS.build(
+        dict(
+            type='HierSegTTAModel',
+            module=greedy_model,
+            unflipped_classifiers=['traffic sign frnt']))
+    img = torch.randint(0, 256, (3, 17, 17)).float()
+    with pytest.raises(KeyError, match="'traffic sign frnt'.*root"):
+        tta.test_step(_views(img, [False, True]))
