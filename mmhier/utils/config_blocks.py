@@ -26,7 +26,8 @@ READ_BY_NAME = frozenset({
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
     'visualizer', 'vis_backends', 'default_scope', 'randomness',
     'experiment_name', 'custom_imports', 'model_wrapper_cfg', 'runner_type',
-    'test_pipeline', 'tta_pipeline', 'tta_model', 'tta_ratios', 'taxonomy',
+    'test_pipeline', 'tta_pipeline', 'tta_model', 'tta_ratios', 'tta_flip',
+    'tta_unflipped_classifiers', 'taxonomy',
     'crop_size', 'dist_cfg', 'mp_cfg', 'compile', 'cudnn_benchmark'
 })
 

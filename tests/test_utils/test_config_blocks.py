@@ -39,7 +39,7 @@ def test_demo_config_keeps_what_the_run_reads():
     drop_building_blocks(cfg)
     for key in ('model', 'train_dataloader', 'test_dataloader',
                 'test_evaluator', 'test_pipeline', 'tta_model',
-                'tta_ratios'):
+                'tta_ratios', 'tta_unflipped_classifiers'):
         assert cfg[key] == full[key], key
     # the dump the runner logs: 825 -> 590 lines (1161 before the dataset
     # pipelines packed with PackHierSegInputs' default meta keys)
