@@ -365,12 +365,9 @@ class HierarchicalDecodeHead(BaseDecodeHead):
             leaf_log_probs[:, under[s]].logsumexp(dim=1)
             for s in range(under.shape[0])
         ], dim=1)
-        out = torch.empty_like(mass)
-        for slots in self.classifier_slots:
-            slots = list(slots)
-            out[:, slots] = mass[:, slots] - mass[:, slots].logsumexp(
-                dim=1, keepdim=True)
-        return out
+        # slots are numbered in concatenation order: the per-classifier
+        # normalisation is the head's segment-wise log-softmax
+        return segment_log_softmax(mass, self.classifier_sizes)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
         """Leaf log-probabilities ``[B, num_leaves, 2h, 2w]``."""

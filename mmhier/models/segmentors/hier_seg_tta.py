@@ -32,7 +32,6 @@ from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList
 
 from mmhier.registry import MODELS
-from ..heads.tree_softmax import leaf_log_probs
 
 
 @contextmanager
@@ -148,9 +147,7 @@ class HierSegTTAModel(SegTTAModel):
         if keep:
             mean[unflipped_slots] = slots[keep][:, unflipped_slots].mean(
                 dim=0)
-        # each classifier's normalised geometric mean, so that the leaves
-        # put back together are a tree softmax again
-        for idx in head.classifier_slots:
-            idx = list(idx)
-            mean[idx] = F.log_softmax(mean[idx], dim=0)
-        return leaf_log_probs(mean[None], head.leaf_path_index)[0]
+        # the head's leaf_log_probs renormalises each classifier (its
+        # segment-wise log-softmax), so the leaves put back together are a
+        # tree softmax again
+        return head.leaf_log_probs(mean[None])[0]
